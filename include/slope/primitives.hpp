@@ -1,0 +1,822 @@
+// primitives.hpp - THE table of slope's primitive operations.
+//
+// One block per primitive: its name, the rule it uses (for reports), its
+// domain, its kinks (and, where there are any, the interior points where the
+// derivative is infinite: `singularities`) and parameters, `forward(x)` and `derivative(x, y)`
+// where y = forward(x) is the output the forward pass already computed.
+// A block may also define `eval(x)`, returning {y, dy/dx} in one go, when
+// sharing work between the two makes the rule both cheaper and more accurate
+// (sigmoid, tanh, softplus). Binary primitives take (x1, x2) and return both
+// partials.
+//
+// Everything here is math, written once for any scalar type T: double, float,
+// long double and Boost.Multiprecision numbers (calls are unqualified after
+// `using std::exp;` so that argument-dependent lookup finds the
+// multiprecision overloads). This header includes nothing of the engine.
+//
+// Adding a primitive: write its block below and add it to
+// `unary_primitives` or `binary_primitives` at the end of this file. The
+// engine, the formatters, the checker and the table-driven tests pick it up
+// from there; to make it callable as `slope::name(x)`, add one line in
+// var.hpp's list of primitive functions.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <limits>
+#include <string_view>
+#include <tuple>
+
+#include <boost/math/constants/constants.hpp>
+
+namespace slope {
+
+/// The interval on which a primitive is defined, as used by the checker and
+/// the table-driven tests. Points where a primitive is not differentiable
+/// inside its domain are listed separately as kinks.
+struct Domain {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  bool lo_closed = false;  ///< lo itself belongs to the domain
+  bool hi_closed = false;  ///< hi itself belongs to the domain
+
+  constexpr bool contains(double x) const {
+    return (x > lo || (lo_closed && x == lo)) && (x < hi || (hi_closed && x == hi));
+  }
+  static constexpr Domain all() { return {}; }
+};
+
+/// A value and its derivative, as returned by a primitive's fused `eval`.
+template <class T>
+struct ValueAndDerivative {
+  T value;
+  T derivative;
+};
+
+namespace detail {
+template <class T>
+T constant_two_div_root_pi() {
+  return boost::math::constants::two_div_root_pi<T>();
+}
+}  // namespace detail
+
+// ============================================================ activations ==
+
+/// sigmoid(z) = 1 / (1 + e^-z).
+/// sigmoid'(z) = a(1 - a) with a = sigmoid(z), evaluated as e / (1 + e)^2
+/// with e = e^-|z|, so that it keeps full precision in both saturated tails
+/// (the textbook a(1 - a) is exactly 0 for z > 36.74).
+/// Domain: all reals. No kinks.
+struct Sigmoid {
+  static constexpr std::string_view name = "sigmoid";
+  static constexpr std::string_view rule = "a(1-a)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+
+  template <class T>
+  ValueAndDerivative<T> eval(const T& z) const {
+    using std::abs;
+    using std::exp;
+    // e = e^-|z| <= 1 never overflows; 1 + e is in [1, 2]. For z < 0 the value
+    // e / (1 + e) is formed from e directly, so it stays exact down to the
+    // subnormals (sigmoid(-720) is ~2.9e-313, not 0).
+    const T e = exp(-abs(z));
+    const T d = T(1) + e;
+    const T r = T(1) / d;
+    const T y = z < T(0) ? T(e * r) : r;
+    return {y, T(e / (d * d))};
+  }
+  template <class T>
+  T forward(const T& z) const {
+    return eval(z).value;
+  }
+  template <class T>
+  T derivative(const T& z, const T& a) const {
+    using std::exp;
+    // For z < 0, 1 - a has no cancellation. For z >= 0, a carries too little
+    // information about 1 - a = a e^-z, so that factor is recomputed.
+    if (z < T(0)) return a * (T(1) - a);
+    return a * a * exp(-z);
+  }
+};
+
+/// tanh(z) = (e^z - e^-z) / (e^z + e^-z).
+/// tanh'(z) = 1 - a^2 with a = tanh(z), evaluated as 4e / (1 + e)^2 with
+/// e = e^-2|z| where |a| > 1/2, so that it keeps full precision in the
+/// saturated tails (the textbook 1 - a^2 is exactly 0 for |z| > 19.06).
+/// Domain: all reals. No kinks.
+struct Tanh {
+  static constexpr std::string_view name = "tanh";
+  static constexpr std::string_view rule = "1-a^2";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+
+  // Below this |z|, a = -t / (2 + t) with t = expm1(-2|z|) and 1 - a^2 are
+  // accurate (a^2 <= 1/4, no cancellation); above it e = e^-2|z| <= 1/3 and
+  // (1 - e) / (1 + e) and 4e / (1 + e)^2 are.
+  static constexpr double expm1_threshold = 0.55;
+
+  template <class T>
+  ValueAndDerivative<T> eval(const T& z) const {
+    using std::abs;
+    using std::copysign;
+    using std::exp;
+    using std::expm1;
+    const T x = abs(z);
+    if (x < T(expm1_threshold)) {
+      const T t = expm1(T(-2) * x);
+      const T a = -t / (T(2) + t);
+      return {copysign(a, z), T(T(1) - a * a)};
+    }
+    const T e = exp(T(-2) * x);  // NaN falls through here and stays NaN
+    const T d = T(1) + e;
+    return {copysign(T((T(1) - e) / d), z), T(T(4) * e / (d * d))};
+  }
+  template <class T>
+  T forward(const T& z) const {
+    return eval(z).value;
+  }
+  template <class T>
+  T derivative(const T& z, const T& a) const {
+    using std::abs;
+    using std::exp;
+    if (abs(z) < T(expm1_threshold)) return T(1) - a * a;
+    const T e = exp(T(-2) * abs(z));
+    const T d = T(1) + e;
+    return T(4) * e / (d * d);
+  }
+};
+
+/// relu(z) = max(0, z).
+/// relu'(z) = 0 for z < 0, 1 for z > 0; at the kink z = 0 (and -0) it is
+/// `at_kink`, by default 1: the z >= 0 branch, the right derivative.
+/// Domain: all reals. Kink: 0.
+struct Relu {
+  static constexpr std::string_view name = "relu";
+  static constexpr std::string_view rule = "z>=0 ? 1 : 0";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 1> kinks{0.0};
+  double at_kink = 1.0;  ///< relu'(0); 1 is the right derivative, 0 the left
+
+  template <class T>
+  T forward(const T& z) const {
+    // `+ 0` turns -0 into +0 and keeps NaN a NaN.
+    return z < T(0) ? T(0) : T(z + T(0));
+  }
+  template <class T>
+  T derivative(const T& z, const T& /*a*/) const {
+    if (z < T(0)) return T(0);
+    if (z > T(0)) return T(1);
+    return z == T(0) ? T(at_kink) : z;  // NaN stays NaN
+  }
+};
+
+/// leaky_relu(z) = z for z >= 0, slope * z for z < 0 (slope 0.01 by default).
+/// leaky_relu'(z) = slope for z < 0, 1 for z > 0; at the kink z = 0 (and -0)
+/// it is `at_kink`, by default 1: the z >= 0 branch, the right derivative.
+/// Domain: all reals. Kink: 0.
+struct LeakyRelu {
+  static constexpr std::string_view name = "leaky_relu";
+  static constexpr std::string_view rule = "z>=0 ? 1 : slope";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 1> kinks{0.0};
+  double slope = 0.01;   ///< the slope for z < 0
+  double at_kink = 1.0;  ///< leaky_relu'(0); 1 is the right derivative
+
+  template <class T>
+  T forward(const T& z) const {
+    return z < T(0) ? T(T(slope) * z) : T(z + T(0));
+  }
+  template <class T>
+  T derivative(const T& z, const T& /*a*/) const {
+    if (z < T(0)) return T(slope);
+    if (z > T(0)) return T(1);
+    return z == T(0) ? T(at_kink) : z;
+  }
+};
+
+/// softplus(z) = log(1 + e^z), evaluated as max(z, 0) + log1p(e^-|z|).
+/// softplus'(z) = sigmoid(z), shared with the forward pass.
+/// Domain: all reals. No kinks.
+struct Softplus {
+  static constexpr std::string_view name = "softplus";
+  static constexpr std::string_view rule = "sigmoid(z)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+
+  template <class T>
+  ValueAndDerivative<T> eval(const T& z) const {
+    using std::abs;
+    using std::exp;
+    using std::log1p;
+    const T e = exp(-abs(z));
+    const T d = T(1) + e;
+    const T y = (z > T(0) ? z : T(0)) + log1p(e);
+    return {y, z < T(0) ? T(e / d) : T(T(1) / d)};
+  }
+  template <class T>
+  T forward(const T& z) const {
+    return eval(z).value;
+  }
+  template <class T>
+  T derivative(const T& z, const T& /*a*/) const {
+    return eval(z).derivative;
+  }
+};
+
+// ============================================================ elementary ===
+
+/// exp(x) = e^x.  exp'(x) = exp(x) = a.  Domain: all reals.
+struct Exp {
+  static constexpr std::string_view name = "exp";
+  static constexpr std::string_view rule = "a";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::exp;
+    return exp(x);
+  }
+  template <class T>
+  T derivative(const T& /*x*/, const T& a) const {
+    return a;
+  }
+};
+
+/// exp2(x) = 2^x.  exp2'(x) = ln(2) a.  Domain: all reals.
+struct Exp2 {
+  static constexpr std::string_view name = "exp2";
+  static constexpr std::string_view rule = "ln2 a";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::exp2;
+    return exp2(x);
+  }
+  template <class T>
+  T derivative(const T& /*x*/, const T& a) const {
+    return boost::math::constants::ln_two<T>() * a;
+  }
+};
+
+/// expm1(x) = e^x - 1.  expm1'(x) = e^x, evaluated as a + 1 where that is
+/// exact enough (x > -ln 2) and as exp(x) below, where a + 1 cancels.
+/// Domain: all reals.
+struct Expm1 {
+  static constexpr std::string_view name = "expm1";
+  static constexpr std::string_view rule = "a+1";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::expm1;
+    return expm1(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& a) const {
+    using std::exp;
+    if (x > T(-0.6931471805599453)) return a + T(1);
+    return exp(x);
+  }
+};
+
+/// log(x), the natural logarithm.  log'(x) = 1/x.  Domain: x > 0
+/// (log(0) = -inf with derivative +inf; negative x gives NaN).
+struct Log {
+  static constexpr std::string_view name = "log";
+  static constexpr std::string_view rule = "1/x";
+  static constexpr Domain domain = {0.0, std::numeric_limits<double>::infinity(), false, false};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::log;
+    return log(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    return T(1) / x;
+  }
+};
+
+/// log2(x).  log2'(x) = 1/(x ln 2).  Domain: x > 0.
+struct Log2 {
+  static constexpr std::string_view name = "log2";
+  static constexpr std::string_view rule = "1/(x ln2)";
+  static constexpr Domain domain = {0.0, std::numeric_limits<double>::infinity(), false, false};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::log2;
+    return log2(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    return boost::math::constants::log2_e<T>() / x;
+  }
+};
+
+/// log10(x).  log10'(x) = 1/(x ln 10).  Domain: x > 0.
+struct Log10 {
+  static constexpr std::string_view name = "log10";
+  static constexpr std::string_view rule = "1/(x ln10)";
+  static constexpr Domain domain = {0.0, std::numeric_limits<double>::infinity(), false, false};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::log10;
+    return log10(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    return boost::math::constants::log10_e<T>() / x;
+  }
+};
+
+/// log1p(x) = log(1 + x).  log1p'(x) = 1/(1 + x).  Domain: x > -1.
+struct Log1p {
+  static constexpr std::string_view name = "log1p";
+  static constexpr std::string_view rule = "1/(1+x)";
+  static constexpr Domain domain = {-1.0, std::numeric_limits<double>::infinity(), false, false};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::log1p;
+    return log1p(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    return T(1) / (T(1) + x);  // 1 + x is exact for x in [-1, -1/2]
+  }
+};
+
+/// sqrt(x).  sqrt'(x) = 1/(2a).  Domain: x >= 0 (sqrt'(0) = +inf).
+struct Sqrt {
+  static constexpr std::string_view name = "sqrt";
+  static constexpr std::string_view rule = "1/(2a)";
+  static constexpr Domain domain = {0.0, std::numeric_limits<double>::infinity(), true, false};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::sqrt;
+    return sqrt(x);
+  }
+  template <class T>
+  T derivative(const T& /*x*/, const T& a) const {
+    return T(0.5) / a;
+  }
+};
+
+/// cbrt(x), the real cube root.  cbrt'(x) = 1/(3a^2).  Domain: all reals;
+/// singular at 0, where cbrt'(0) = +inf.
+struct Cbrt {
+  static constexpr std::string_view name = "cbrt";
+  static constexpr std::string_view rule = "1/(3a^2)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  static constexpr std::array<double, 1> singularities{0.0};
+  template <class T>
+  T forward(const T& x) const {
+    using std::cbrt;
+    return cbrt(x);
+  }
+  template <class T>
+  T derivative(const T& /*x*/, const T& a) const {
+    // (1/a)^2/3 rather than 1/(3a^2): a^2 underflows for tiny a
+    const T r = T(1) / a;
+    return r * r / T(3);
+  }
+};
+
+/// sin(x).  sin'(x) = cos(x).  Domain: all reals.
+struct Sin {
+  static constexpr std::string_view name = "sin";
+  static constexpr std::string_view rule = "cos(x)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::sin;
+    return sin(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::cos;
+    return cos(x);
+  }
+};
+
+/// cos(x).  cos'(x) = -sin(x).  Domain: all reals.
+struct Cos {
+  static constexpr std::string_view name = "cos";
+  static constexpr std::string_view rule = "-sin(x)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::cos;
+    return cos(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::sin;
+    return -sin(x);
+  }
+};
+
+/// tan(x).  tan'(x) = 1 + a^2.  Domain: all reals except the poles
+/// pi/2 + k pi, where tan and tan' are huge but finite in floating point.
+struct Tan {
+  static constexpr std::string_view name = "tan";
+  static constexpr std::string_view rule = "1+a^2";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::tan;
+    return tan(x);
+  }
+  template <class T>
+  T derivative(const T& /*x*/, const T& a) const {
+    return T(1) + a * a;
+  }
+};
+
+/// asin(x).  asin'(x) = 1/sqrt((1 - x)(1 + x)).  Domain: [-1, 1]
+/// (the derivative is +inf at the ends).
+struct Asin {
+  static constexpr std::string_view name = "asin";
+  static constexpr std::string_view rule = "1/sqrt(1-x^2)";
+  static constexpr Domain domain = {-1.0, 1.0, true, true};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::asin;
+    return asin(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::sqrt;
+    return T(1) / sqrt((T(1) - x) * (T(1) + x));  // no cancellation near +-1
+  }
+};
+
+/// acos(x).  acos'(x) = -1/sqrt((1 - x)(1 + x)).  Domain: [-1, 1].
+struct Acos {
+  static constexpr std::string_view name = "acos";
+  static constexpr std::string_view rule = "-1/sqrt(1-x^2)";
+  static constexpr Domain domain = {-1.0, 1.0, true, true};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::acos;
+    return acos(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::sqrt;
+    return T(-1) / sqrt((T(1) - x) * (T(1) + x));
+  }
+};
+
+/// atan(x).  atan'(x) = 1/(1 + x^2), evaluated as r^2/(1 + r^2) with
+/// r = 1/x for |x| > 1 so that it does not overflow.  Domain: all reals.
+struct Atan {
+  static constexpr std::string_view name = "atan";
+  static constexpr std::string_view rule = "1/(1+x^2)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::atan;
+    return atan(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::abs;
+    if (abs(x) > T(1)) {
+      const T r = T(1) / x;
+      const T r2 = r * r;
+      return r2 / (T(1) + r2);
+    }
+    return T(1) / (T(1) + x * x);
+  }
+};
+
+/// sinh(x).  sinh'(x) = cosh(x).  Domain: all reals.
+struct Sinh {
+  static constexpr std::string_view name = "sinh";
+  static constexpr std::string_view rule = "cosh(x)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::sinh;
+    return sinh(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::cosh;
+    return cosh(x);
+  }
+};
+
+/// cosh(x).  cosh'(x) = sinh(x).  Domain: all reals.
+struct Cosh {
+  static constexpr std::string_view name = "cosh";
+  static constexpr std::string_view rule = "sinh(x)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::cosh;
+    return cosh(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::sinh;
+    return sinh(x);
+  }
+};
+
+/// asinh(x).  asinh'(x) = 1/sqrt(1 + x^2), evaluated as 1/hypot(1, x).
+/// Domain: all reals.
+struct Asinh {
+  static constexpr std::string_view name = "asinh";
+  static constexpr std::string_view rule = "1/sqrt(1+x^2)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::asinh;
+    return asinh(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::hypot;
+    return T(1) / hypot(T(1), x);
+  }
+};
+
+/// acosh(x).  acosh'(x) = 1/(sqrt(x - 1) sqrt(x + 1)).  Domain: x >= 1
+/// (the derivative is +inf at 1).
+struct Acosh {
+  static constexpr std::string_view name = "acosh";
+  static constexpr std::string_view rule = "1/sqrt(x^2-1)";
+  static constexpr Domain domain = {1.0, std::numeric_limits<double>::infinity(), true, false};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::acosh;
+    return acosh(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::sqrt;
+    return T(1) / (sqrt(x - T(1)) * sqrt(x + T(1)));
+  }
+};
+
+/// atanh(x).  atanh'(x) = 1/((1 - x)(1 + x)).  Domain: (-1, 1).
+struct Atanh {
+  static constexpr std::string_view name = "atanh";
+  static constexpr std::string_view rule = "1/(1-x^2)";
+  static constexpr Domain domain = {-1.0, 1.0, false, false};
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::atanh;
+    return atanh(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    return T(1) / ((T(1) - x) * (T(1) + x));
+  }
+};
+
+/// erf(x).  erf'(x) = 2/sqrt(pi) e^(-x^2), with x^2 split exactly into
+/// hi + lo (an fma) so that the exponential keeps full precision for large x.
+/// Domain: all reals.
+struct Erf {
+  static constexpr std::string_view name = "erf";
+  static constexpr std::string_view rule = "2/sqrt(pi) e^-x^2";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::erf;
+    return erf(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::exp;
+    using std::fma;
+    const T hi = x * x;
+    const T lo = fma(x, x, -hi);  // x^2 = hi + lo exactly
+    return detail::constant_two_div_root_pi<T>() * exp(-hi) * (T(1) - lo);
+  }
+};
+
+/// erfc(x) = 1 - erf(x).  erfc'(x) = -2/sqrt(pi) e^(-x^2).  Domain: all reals.
+struct Erfc {
+  static constexpr std::string_view name = "erfc";
+  static constexpr std::string_view rule = "-2/sqrt(pi) e^-x^2";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::erfc;
+    return erfc(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& a) const {
+    return -Erf{}.derivative(x, a);
+  }
+};
+
+/// abs(x) = |x|.  abs'(x) = -1 for x < 0, 1 for x > 0; at the kink x = 0
+/// (and -0) it is `at_kink`, by default 0: the midpoint of the one-sided
+/// derivatives, the choice of most AD systems.  Domain: all reals. Kink: 0.
+struct Abs {
+  static constexpr std::string_view name = "abs";
+  static constexpr std::string_view rule = "sign(x)";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 1> kinks{0.0};
+  double at_kink = 0.0;  ///< abs'(0), between -1 and 1
+  template <class T>
+  T forward(const T& x) const {
+    using std::abs;
+    return abs(x);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    if (x < T(0)) return T(-1);
+    if (x > T(0)) return T(1);
+    return x == T(0) ? T(at_kink) : x;
+  }
+};
+
+/// -x.  Derivative -1.
+struct Negate {
+  static constexpr std::string_view name = "neg";
+  static constexpr std::string_view rule = "-1";
+  static constexpr Domain domain = Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    return -x;
+  }
+  template <class T>
+  T derivative(const T& /*x*/, const T& /*a*/) const {
+    return T(-1);
+  }
+};
+
+// ================================================================ binary ===
+// A binary primitive's derivative(x1, x2, y) returns {dy/dx1, dy/dx2}. Its
+// `kink` says whether (x1, x2) lies on a kink (where the checker compares with
+// one-sided derivatives instead of a central difference), `in_domain` whether
+// both partials are defined there.
+
+/// x1 + x2.  Partials 1, 1.
+struct Add {
+  static constexpr std::string_view name = "add";
+  static constexpr std::string_view rule = "1, 1";
+  template <class T>
+  T forward(const T& a, const T& b) const {
+    return a + b;
+  }
+  template <class T>
+  std::array<T, 2> derivative(const T&, const T&, const T&) const {
+    return {T(1), T(1)};
+  }
+  static constexpr bool kink(double, double) { return false; }
+  static constexpr bool in_domain(double, double) { return true; }
+};
+
+/// x1 - x2.  Partials 1, -1.
+struct Subtract {
+  static constexpr std::string_view name = "sub";
+  static constexpr std::string_view rule = "1, -1";
+  template <class T>
+  T forward(const T& a, const T& b) const {
+    return a - b;
+  }
+  template <class T>
+  std::array<T, 2> derivative(const T&, const T&, const T&) const {
+    return {T(1), T(-1)};
+  }
+  static constexpr bool kink(double, double) { return false; }
+  static constexpr bool in_domain(double, double) { return true; }
+};
+
+/// x1 * x2.  Partials x2, x1.
+struct Multiply {
+  static constexpr std::string_view name = "mul";
+  static constexpr std::string_view rule = "x2, x1";
+  template <class T>
+  T forward(const T& a, const T& b) const {
+    return a * b;
+  }
+  template <class T>
+  std::array<T, 2> derivative(const T& a, const T& b, const T&) const {
+    return {b, a};
+  }
+  static constexpr bool kink(double, double) { return false; }
+  static constexpr bool in_domain(double, double) { return true; }
+};
+
+/// x1 / x2.  Partials 1/x2, -y/x2.  Domain: x2 != 0.
+struct Divide {
+  static constexpr std::string_view name = "div";
+  static constexpr std::string_view rule = "1/x2, -y/x2";
+  template <class T>
+  T forward(const T& a, const T& b) const {
+    return a / b;
+  }
+  template <class T>
+  std::array<T, 2> derivative(const T&, const T& b, const T& y) const {
+    const T r = T(1) / b;
+    return {r, T(-y * r)};
+  }
+  static constexpr bool kink(double, double) { return false; }
+  static constexpr bool in_domain(double, double b) { return b != 0; }
+};
+
+/// pow(x, p) = x^p.  Partials p x^(p-1) and log(x) x^p.
+/// Domain: x > 0 for a variable exponent; any x where x^p is real for a
+/// constant one (then the second partial is never used). At x = 0 with p > 0
+/// the second partial is 0 (0^p is constant in p there), not 0 * -inf.
+struct Pow {
+  static constexpr std::string_view name = "pow";
+  static constexpr std::string_view rule = "p x^(p-1), log(x) x^p";
+  template <class T>
+  T forward(const T& x, const T& p) const {
+    using std::pow;
+    return pow(x, p);
+  }
+  template <class T>
+  std::array<T, 2> derivative(const T& x, const T& p, const T& y) const {
+    using std::log;
+    using std::pow;
+    const T dx = x != T(0) ? T(p * (y / x)) : T(p * pow(x, T(p - T(1))));
+    const T dp = y == T(0) ? T(0) : T(log(x) * y);
+    return {dx, dp};
+  }
+  static constexpr bool kink(double, double) { return false; }
+  static constexpr bool in_domain(double x, double) { return x > 0; }
+};
+
+/// min(x1, x2).  Partials (1, 0) where x1 < x2, (0, 1) where x2 < x1; at a tie
+/// the whole derivative goes to the first argument (1, 0), as std::min returns
+/// its first argument on a tie. Kink: x1 == x2.
+struct Min {
+  static constexpr std::string_view name = "min";
+  static constexpr std::string_view rule = "x1<=x2 ? (1,0) : (0,1)";
+  template <class T>
+  T forward(const T& a, const T& b) const {
+    if (a != a || b != b) return a + b;  // a NaN propagates
+    return b < a ? b : a;
+  }
+  template <class T>
+  std::array<T, 2> derivative(const T& a, const T& b, const T&) const {
+    if (b < a) return {T(0), T(1)};
+    return {T(1), T(0)};
+  }
+  static constexpr bool kink(double a, double b) { return a == b; }
+  static constexpr bool in_domain(double, double) { return true; }
+};
+
+/// max(x1, x2).  Partials (1, 0) where x1 > x2, (0, 1) where x2 > x1; at a tie
+/// the whole derivative goes to the first argument (1, 0), so max(z, 0) has
+/// the same derivative as relu(z), 1 at z = 0. Kink: x1 == x2.
+struct Max {
+  static constexpr std::string_view name = "max";
+  static constexpr std::string_view rule = "x1>=x2 ? (1,0) : (0,1)";
+  template <class T>
+  T forward(const T& a, const T& b) const {
+    if (a != a || b != b) return a + b;  // a NaN propagates
+    return a < b ? b : a;
+  }
+  template <class T>
+  std::array<T, 2> derivative(const T& a, const T& b, const T&) const {
+    if (a < b) return {T(0), T(1)};
+    return {T(1), T(0)};
+  }
+  static constexpr bool kink(double a, double b) { return a == b; }
+  static constexpr bool in_domain(double, double) { return true; }
+};
+
+// ================================================================= lists ===
+
+/// Every unary primitive slope ships. Tests, the checker and the printers
+/// iterate over this list.
+using unary_primitives =
+    std::tuple<Sigmoid, Tanh, Relu, LeakyRelu, Softplus, Exp, Exp2, Expm1, Log, Log2, Log10, Log1p,
+               Sqrt, Cbrt, Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh, Erf,
+               Erfc, Abs, Negate>;
+
+/// Every binary primitive slope ships.
+using binary_primitives = std::tuple<Add, Subtract, Multiply, Divide, Pow, Min, Max>;
+
+}  // namespace slope

@@ -1,0 +1,251 @@
+// tape.hpp - the tape: a flat record of statements for one reverse sweep.
+//
+// Jacobian taping. Every active value (an input, or the result of an
+// operation with at least one active operand) is a statement with an index.
+// When a statement is recorded its partial derivatives are already known
+// (the primitive computed them from the operands and the output), so the tape
+// stores, per statement, only where its operands end, and per operand a
+// (partial, operand index) pair:
+//
+//     end_[i]                  one past statement i's last operand
+//     arg_[j], partial_[j]     operand j: the index it reads and d(stmt)/d(arg)
+//
+// Statement 0 is a sentinel (end_[0] = 0); index 0 also marks a constant Var,
+// which is never recorded. The reverse sweep is one loop over statements,
+// from the output down, that never knows which operation a statement was:
+//
+//     adjoint[arg_[j]] += partial_[j] * adjoint[i]   for each operand j of i
+//
+// Memory is contiguous and reused: reset() forgets the recording but keeps
+// the capacity, so a loop that resets and re-records allocates nothing after
+// its first iteration.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "slope/error.hpp"
+
+namespace slope {
+
+template <class T = double>
+class Tape;
+
+namespace detail {
+
+/// The innermost active tape of this thread, for scalar type T. There is one
+/// such pointer per thread and type; nothing is shared between threads.
+template <class T>
+Tape<T>*& active_tape() noexcept {
+  static thread_local Tape<T>* tape = nullptr;
+  return tape;
+}
+
+/// A fresh recording tag, different from every tag handed out on this thread
+/// before (for 2^32 recordings) and, with high probability, on other threads.
+std::uint32_t next_epoch() noexcept;
+
+[[noreturn]] void throw_no_tape(const char* what);
+[[noreturn]] void throw_foreign(const char* what, std::uint32_t index, std::uint32_t tag,
+                                std::uint32_t epoch, std::size_t size);
+[[noreturn]] void throw_full(std::size_t statements, std::size_t operands);
+
+}  // namespace detail
+
+/// A tape records the operations on Var<T> values made while it is this
+/// thread's active tape, for reverse sweeps.
+///
+/// Constructing a tape makes it the active tape of the calling thread (for
+/// its scalar type); destroying it makes the previously active one active
+/// again. A tape is neither copyable nor movable: Vars refer to it. Using a
+/// Var after reset(), or with a tape it was not recorded on, throws
+/// slope::tape_error.
+template <class T>
+class Tape {
+ public:
+  using value_type = T;
+  using index_type = std::uint32_t;
+
+  Tape() : epoch_(detail::next_epoch()) {
+    clear();
+    push_active();
+  }
+  ~Tape() { unlink(); }
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  /// The thread's active tape for T, or nullptr if there is none.
+  static Tape* active() noexcept { return detail::active_tape<T>(); }
+
+  /// The thread's active tape for T; throws slope::tape_error if there is none.
+  /// `what` names the operation that needed it, for the message.
+  static Tape& current(const char* what = "recording") {
+    Tape* t = detail::active_tape<T>();
+    if (t == nullptr) [[unlikely]]
+      detail::throw_no_tape(what);
+    return *t;
+  }
+
+  /// Makes this the thread's active tape (until another is activated, one is
+  /// constructed, or this one is destroyed).
+  void activate() noexcept {
+    unlink();
+    push_active();
+  }
+  /// Removes this tape from the thread's tapes: the one active before it (if
+  /// any) becomes active again.
+  void deactivate() noexcept { unlink(); }
+  bool is_active() const noexcept { return active() == this; }
+
+  /// Forgets every statement, keeping the allocated memory. Vars recorded so
+  /// far become invalid: using them throws slope::tape_error.
+  void reset() noexcept {
+    epoch_ = detail::next_epoch();
+    clear();
+  }
+
+  /// Reserves room for this many statements and operands.
+  void reserve(std::size_t statements, std::size_t operands) {
+    end_.reserve(statements + 1);
+    arg_.reserve(operands);
+    partial_.reserve(operands);
+  }
+
+  /// Number of recorded statements (inputs and operations).
+  std::size_t size() const noexcept { return end_.size() - 1; }
+  /// Number of recorded (partial, operand) pairs.
+  std::size_t operands() const noexcept { return arg_.size(); }
+  /// Bytes of memory the tape holds now (its capacity, not its size).
+  std::size_t memory() const noexcept {
+    return end_.capacity() * sizeof(index_type) + arg_.capacity() * sizeof(index_type) +
+           partial_.capacity() * sizeof(T) + adjoint_.capacity() * sizeof(T);
+  }
+  /// The tag every Var recorded since the last reset carries.
+  std::uint32_t epoch() const noexcept { return epoch_; }
+
+  // -------------------------------------------------------- recording ----
+  // Low level: the Var layer calls these. Operand indices must be active
+  // statements of this recording (checked by verify()).
+
+  /// Throws slope::tape_error unless (index, tag) names a statement of the
+  /// current recording of this tape.
+  void verify(index_type index, std::uint32_t tag, const char* what) const {
+    if (tag != epoch_ || index >= end_.size()) [[unlikely]]
+      detail::throw_foreign(what, index, tag, epoch_, size());
+  }
+
+  /// Records an independent variable (a statement with no operands).
+  index_type new_input() {
+    end_.push_back(static_cast<index_type>(arg_.size()));
+    return next_index();
+  }
+  /// Records a statement with one operand.
+  index_type record(index_type a, const T& da) {
+    arg_.push_back(a);
+    partial_.push_back(da);
+    end_.push_back(static_cast<index_type>(arg_.size()));
+    return next_index();
+  }
+  /// Records a statement with two operands.
+  index_type record(index_type a, const T& da, index_type b, const T& db) {
+    arg_.push_back(a);
+    arg_.push_back(b);
+    partial_.push_back(da);
+    partial_.push_back(db);
+    end_.push_back(static_cast<index_type>(arg_.size()));
+    return next_index();
+  }
+  /// Records a statement with any number of operands.
+  index_type record(std::span<const index_type> args, std::span<const T> partials) {
+    arg_.insert(arg_.end(), args.begin(), args.end());
+    partial_.insert(partial_.end(), partials.begin(), partials.end());
+    end_.push_back(static_cast<index_type>(arg_.size()));
+    return next_index();
+  }
+
+  // ------------------------------------------------------------ sweep ----
+
+  /// Reverse sweep from statement `output` with adjoint `seed`: afterwards
+  /// adjoint(i) is seed * d(output)/d(statement i). Every call starts from
+  /// zero adjoints, so sweeping twice gives the same numbers.
+  void sweep(index_type output, const T& seed = T(1));
+
+  /// The adjoint of statement i after the last sweep; 0 for statements the
+  /// output does not depend on and for index 0 (constants).
+  T adjoint(index_type i) const {
+    return i < adjoint_.size() ? adjoint_[i] : T(0);
+  }
+
+  // Read-only views of the recording, for printers and tests.
+  std::span<const index_type> statement_ends() const noexcept { return end_; }
+  std::span<const index_type> operand_indices() const noexcept { return arg_; }
+  std::span<const T> partials() const noexcept { return partial_; }
+
+ private:
+  void clear() noexcept {
+    end_.clear();
+    arg_.clear();
+    partial_.clear();
+    adjoint_.clear();
+    end_.push_back(0);  // statement 0: the sentinel that constants point to
+  }
+  index_type next_index() {
+    // Indices and operand offsets are 32-bit: fail loudly rather than wrap.
+    if (end_.size() > max_index || arg_.size() > max_index) [[unlikely]]
+      detail::throw_full(end_.size(), arg_.size());
+    return static_cast<index_type>(end_.size() - 1);
+  }
+  void push_active() noexcept {
+    Tape*& top = detail::active_tape<T>();
+    below_ = top;
+    top = this;
+  }
+  void unlink() noexcept {
+    // Remove this tape from the thread's stack of tapes wherever it is, so
+    // tapes may be destroyed in any order.
+    for (Tape** p = &detail::active_tape<T>(); *p != nullptr; p = &(*p)->below_) {
+      if (*p == this) {
+        *p = below_;
+        break;
+      }
+    }
+    below_ = nullptr;
+  }
+
+  static constexpr std::size_t max_index = 0xFFFFFFF0u;
+
+  std::vector<index_type> end_;
+  std::vector<index_type> arg_;
+  std::vector<T> partial_;
+  std::vector<T> adjoint_;
+  std::uint32_t epoch_;
+  Tape* below_ = nullptr;
+};
+
+template <class T>
+void Tape<T>::sweep(index_type output, const T& seed) {
+  if (output >= end_.size())
+    detail::throw_foreign("sweep", output, epoch_, epoch_, size());
+  adjoint_.assign(static_cast<std::size_t>(output) + 1, T(0));
+  if (output == 0) return;  // a constant: every derivative is 0
+  adjoint_[output] = seed;
+  const index_type* end = end_.data();
+  const index_type* arg = arg_.data();
+  const T* partial = partial_.data();
+  T* adj = adjoint_.data();
+  for (index_type i = output; i > 0; --i) {
+    const T a = adj[i];
+    // Skipping zero adjoints is what keeps a statement the output does not
+    // depend on (say sqrt at 0, partial +inf) from writing 0 * inf = NaN.
+    if (a == T(0)) continue;
+    for (index_type j = end[i - 1]; j < end[i]; ++j) adj[arg[j]] += partial[j] * a;
+  }
+}
+
+extern template class Tape<float>;
+extern template class Tape<double>;
+extern template class Tape<long double>;
+
+}  // namespace slope

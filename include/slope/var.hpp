@@ -1,0 +1,399 @@
+// var.hpp - Var<T>, the handle users compute with, and the functions that
+// record primitives on the thread's active tape.
+//
+// A Var is a value plus the index of the statement that produced it (0 for a
+// constant, which records nothing) plus the tag of the recording it belongs
+// to. It is trivially copyable and small (16 bytes for double).
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <ostream>
+#include <type_traits>
+
+#include "slope/primitives.hpp"
+#include "slope/tape.hpp"
+
+namespace slope {
+
+template <class T = double>
+class Var;
+
+template <class X>
+struct is_var : std::false_type {};
+template <class T>
+struct is_var<Var<T>> : std::true_type {};
+template <class X>
+inline constexpr bool is_var_v = is_var<std::remove_cvref_t<X>>::value;
+
+/// A plain number that can stand beside a Var<T> in an expression (as a
+/// constant): any arithmetic type or T itself, anything convertible to T that
+/// is not a Var.
+template <class U, class T>
+concept PassiveFor = !is_var_v<U> && std::is_convertible_v<const U&, T>;
+
+namespace detail {
+template <class A, class B>
+struct common_var {};
+template <class T>
+struct common_var<Var<T>, Var<T>> {
+  using type = Var<T>;
+};
+template <class T, class U>
+  requires PassiveFor<U, T>
+struct common_var<Var<T>, U> {
+  using type = Var<T>;
+};
+template <class T, class U>
+  requires PassiveFor<U, T>
+struct common_var<U, Var<T>> {
+  using type = Var<T>;
+};
+}  // namespace detail
+
+/// The Var type of an expression `a op b` with at least one Var operand and
+/// the other a Var of the same scalar type or a plain number.
+template <class A, class B>
+using common_var_t =
+    typename detail::common_var<std::remove_cvref_t<A>, std::remove_cvref_t<B>>::type;
+
+/// Two operands that make a Var expression: Var op Var, Var op number or
+/// number op Var.
+template <class A, class B>
+concept VarOperands = requires { typename common_var_t<A, B>; };
+
+namespace detail {
+struct recorded_t {
+  explicit recorded_t() = default;
+};
+}  // namespace detail
+
+/// An active (or constant) number of scalar type T (double by default).
+///
+/// `Var x = 0.5;` records a new input on the thread's active tape (and throws
+/// slope::tape_error if there is none). `Var::constant(0.5)` and a
+/// default-constructed Var are constants: they record nothing, and an
+/// operation whose operands are all constants records nothing either.
+template <class T>
+class Var {
+ public:
+  using value_type = T;
+  using index_type = typename Tape<T>::index_type;
+
+  /// A constant zero.
+  Var() = default;
+  /// A new independent variable on the thread's active tape.
+  Var(const T& value) : value_(value) {  // NOLINT: implicit, so `Var x = 0.5;` reads like math
+    Tape<T>& tape = Tape<T>::current("creating a Var");
+    index_ = tape.new_input();
+    tag_ = tape.epoch();
+  }
+  /// A new independent variable from another arithmetic type (`Var x = 1;`).
+  template <class U>
+    requires(std::is_arithmetic_v<U> && !std::same_as<U, T>)
+  Var(U value) : Var(T(value)) {}  // NOLINT
+
+  /// A constant: recorded nowhere, derivative 0 with respect to everything.
+  static Var constant(const T& value) noexcept {
+    Var v;
+    v.value_ = value;
+    return v;
+  }
+  /// Low level: a Var for statement `index` of the recording tagged `tag`.
+  Var(const T& value, index_type index, std::uint32_t tag, detail::recorded_t) noexcept
+      : value_(value), index_(index), tag_(tag) {}
+
+  const T& value() const noexcept { return value_; }
+  /// The statement index on its tape; 0 for a constant.
+  index_type index() const noexcept { return index_; }
+  /// The tag of the recording this Var belongs to.
+  std::uint32_t tag() const noexcept { return tag_; }
+  bool is_constant() const noexcept { return index_ == 0; }
+
+  // a op= b is a = a op b, for b a Var or a plain number.
+  template <class B>
+    requires VarOperands<Var, B>
+  Var& operator+=(const B& b);
+  template <class B>
+    requires VarOperands<Var, B>
+  Var& operator-=(const B& b);
+  template <class B>
+    requires VarOperands<Var, B>
+  Var& operator*=(const B& b);
+  template <class B>
+    requires VarOperands<Var, B>
+  Var& operator/=(const B& b);
+
+ private:
+  T value_{};
+  index_type index_ = 0;
+  std::uint32_t tag_ = 0;
+};
+
+// `slope::Var x = 0.5;` is a Var<double> (the default argument), and so is
+// `slope::Var n = 1;`. Where a type must be spelled (containers, parameters),
+// write Var<> or Var<double>.
+template <std::integral U>
+Var(U) -> Var<double>;
+
+
+// ------------------------------------------------------------ recording ----
+
+namespace detail {
+
+template <class P, class T>
+concept HasEval = requires(const P& p, const T& x) {
+  { p.eval(x) } -> std::same_as<ValueAndDerivative<T>>;
+};
+
+/// The active tape, checked to hold `v`'s recording.
+template <class T>
+Tape<T>& tape_of(const Var<T>& v, const char* what) {
+  Tape<T>& tape = Tape<T>::current(what);
+  tape.verify(v.index(), v.tag(), what);
+  return tape;
+}
+
+}  // namespace detail
+
+/// Applies unary primitive `p` to `x`, recording one statement with the
+/// partial derivative p'(x) if x is active.
+template <class P, class T>
+Var<T> apply(const P& p, const Var<T>& x) {
+  if (x.is_constant()) return Var<T>::constant(p.forward(x.value()));
+  Tape<T>& tape = detail::tape_of(x, P::name.data());
+  if constexpr (detail::HasEval<P, T>) {
+    const ValueAndDerivative<T> r = p.eval(x.value());
+    return Var<T>(r.value, tape.record(x.index(), r.derivative), tape.epoch(), detail::recorded_t{});
+  } else {
+    const T y = p.forward(x.value());
+    const T d = p.derivative(x.value(), y);
+    return Var<T>(y, tape.record(x.index(), d), tape.epoch(), detail::recorded_t{});
+  }
+}
+
+/// Applies binary primitive `p` to (a, b), recording one statement with the
+/// partials of the active operands.
+template <class P, class T>
+Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
+  const T y = p.forward(a.value(), b.value());
+  if (a.is_constant() && b.is_constant()) return Var<T>::constant(y);
+  Tape<T>& tape = Tape<T>::current(P::name.data());
+  const std::array<T, 2> d = p.derivative(a.value(), b.value(), y);
+  typename Tape<T>::index_type i;
+  if (b.is_constant()) {
+    tape.verify(a.index(), a.tag(), P::name.data());
+    i = tape.record(a.index(), d[0]);
+  } else if (a.is_constant()) {
+    tape.verify(b.index(), b.tag(), P::name.data());
+    i = tape.record(b.index(), d[1]);
+  } else {
+    tape.verify(a.index(), a.tag(), P::name.data());
+    tape.verify(b.index(), b.tag(), P::name.data());
+    i = tape.record(a.index(), d[0], b.index(), d[1]);
+  }
+  return Var<T>(y, i, tape.epoch(), detail::recorded_t{});
+}
+
+template <class P, class T, PassiveFor<T> U>
+Var<T> apply(const P& p, const Var<T>& a, const U& b) {
+  return apply(p, a, Var<T>::constant(T(b)));
+}
+template <class P, class T, PassiveFor<T> U>
+Var<T> apply(const P& p, const U& a, const Var<T>& b) {
+  return apply(p, Var<T>::constant(T(a)), b);
+}
+
+// ------------------------------------------------------------ operators ----
+
+
+template <class T>
+Var<T> operator+(const Var<T>& a) {
+  return a;
+}
+template <class T>
+Var<T> operator-(const Var<T>& a) {
+  return apply(Negate{}, a);
+}
+
+template <class A, class B>
+  requires VarOperands<A, B>
+common_var_t<A, B> operator+(const A& a, const B& b) {
+  return apply(Add{}, a, b);
+}
+template <class A, class B>
+  requires VarOperands<A, B>
+common_var_t<A, B> operator-(const A& a, const B& b) {
+  return apply(Subtract{}, a, b);
+}
+template <class A, class B>
+  requires VarOperands<A, B>
+common_var_t<A, B> operator*(const A& a, const B& b) {
+  return apply(Multiply{}, a, b);
+}
+template <class A, class B>
+  requires VarOperands<A, B>
+common_var_t<A, B> operator/(const A& a, const B& b) {
+  return apply(Divide{}, a, b);
+}
+
+template <class T>
+template <class B>
+  requires VarOperands<Var<T>, B>
+Var<T>& Var<T>::operator+=(const B& b) {
+  return *this = apply(Add{}, *this, b);
+}
+template <class T>
+template <class B>
+  requires VarOperands<Var<T>, B>
+Var<T>& Var<T>::operator-=(const B& b) {
+  return *this = apply(Subtract{}, *this, b);
+}
+template <class T>
+template <class B>
+  requires VarOperands<Var<T>, B>
+Var<T>& Var<T>::operator*=(const B& b) {
+  return *this = apply(Multiply{}, *this, b);
+}
+template <class T>
+template <class B>
+  requires VarOperands<Var<T>, B>
+Var<T>& Var<T>::operator/=(const B& b) {
+  return *this = apply(Divide{}, *this, b);
+}
+
+namespace detail {
+template <class X>
+decltype(auto) value_of(const X& x) {
+  if constexpr (is_var_v<X>)
+    return x.value();
+  else
+    return x;
+}
+}  // namespace detail
+
+// Comparisons compare values and record nothing.
+template <class A, class B>
+  requires VarOperands<A, B>
+bool operator==(const A& a, const B& b) {
+  return detail::value_of(a) == detail::value_of(b);
+}
+template <class A, class B>
+  requires VarOperands<A, B>
+bool operator!=(const A& a, const B& b) {
+  return detail::value_of(a) != detail::value_of(b);
+}
+template <class A, class B>
+  requires VarOperands<A, B>
+bool operator<(const A& a, const B& b) {
+  return detail::value_of(a) < detail::value_of(b);
+}
+template <class A, class B>
+  requires VarOperands<A, B>
+bool operator<=(const A& a, const B& b) {
+  return detail::value_of(a) <= detail::value_of(b);
+}
+template <class A, class B>
+  requires VarOperands<A, B>
+bool operator>(const A& a, const B& b) {
+  return detail::value_of(a) > detail::value_of(b);
+}
+template <class A, class B>
+  requires VarOperands<A, B>
+bool operator>=(const A& a, const B& b) {
+  return detail::value_of(a) >= detail::value_of(b);
+}
+
+/// Prints the value (for test frameworks and streams; fmt has format.hpp).
+template <class T>
+std::ostream& operator<<(std::ostream& os, const Var<T>& x) {
+  return os << x.value();
+}
+
+// ------------------------------------------------------------ functions ----
+// slope::f(Var) for each primitive of the table; `using std::exp; exp(v)` in
+// generic code finds these by argument-dependent lookup.
+
+// clang-format off
+template <class T> Var<T> exp(const Var<T>& x) { return apply(Exp{}, x); }
+template <class T> Var<T> exp2(const Var<T>& x) { return apply(Exp2{}, x); }
+template <class T> Var<T> expm1(const Var<T>& x) { return apply(Expm1{}, x); }
+template <class T> Var<T> log(const Var<T>& x) { return apply(Log{}, x); }
+template <class T> Var<T> log2(const Var<T>& x) { return apply(Log2{}, x); }
+template <class T> Var<T> log10(const Var<T>& x) { return apply(Log10{}, x); }
+template <class T> Var<T> log1p(const Var<T>& x) { return apply(Log1p{}, x); }
+template <class T> Var<T> sqrt(const Var<T>& x) { return apply(Sqrt{}, x); }
+template <class T> Var<T> cbrt(const Var<T>& x) { return apply(Cbrt{}, x); }
+template <class T> Var<T> sin(const Var<T>& x) { return apply(Sin{}, x); }
+template <class T> Var<T> cos(const Var<T>& x) { return apply(Cos{}, x); }
+template <class T> Var<T> tan(const Var<T>& x) { return apply(Tan{}, x); }
+template <class T> Var<T> asin(const Var<T>& x) { return apply(Asin{}, x); }
+template <class T> Var<T> acos(const Var<T>& x) { return apply(Acos{}, x); }
+template <class T> Var<T> atan(const Var<T>& x) { return apply(Atan{}, x); }
+template <class T> Var<T> sinh(const Var<T>& x) { return apply(Sinh{}, x); }
+template <class T> Var<T> cosh(const Var<T>& x) { return apply(Cosh{}, x); }
+template <class T> Var<T> tanh(const Var<T>& x) { return apply(Tanh{}, x); }
+template <class T> Var<T> asinh(const Var<T>& x) { return apply(Asinh{}, x); }
+template <class T> Var<T> acosh(const Var<T>& x) { return apply(Acosh{}, x); }
+template <class T> Var<T> atanh(const Var<T>& x) { return apply(Atanh{}, x); }
+template <class T> Var<T> erf(const Var<T>& x) { return apply(Erf{}, x); }
+template <class T> Var<T> erfc(const Var<T>& x) { return apply(Erfc{}, x); }
+template <class T> Var<T> abs(const Var<T>& x) { return apply(Abs{}, x); }
+template <class T> Var<T> fabs(const Var<T>& x) { return apply(Abs{}, x); }
+
+// The Var-Var overloads are more specialized than std::min(const T&, const T&)
+// and friends, so `using std::max; max(a, b)` records a max for two Vars.
+template <class T> Var<T> pow(const Var<T>& x, const Var<T>& p) { return apply(Pow{}, x, p); }
+template <class T> Var<T> min(const Var<T>& a, const Var<T>& b) { return apply(Min{}, a, b); }
+template <class T> Var<T> max(const Var<T>& a, const Var<T>& b) { return apply(Max{}, a, b); }
+template <class T> Var<T> fmin(const Var<T>& a, const Var<T>& b) { return apply(Min{}, a, b); }
+template <class T> Var<T> fmax(const Var<T>& a, const Var<T>& b) { return apply(Max{}, a, b); }
+template <class A, class B> requires VarOperands<A, B>
+common_var_t<A, B> pow(const A& x, const B& p) { return apply(Pow{}, x, p); }
+template <class A, class B> requires VarOperands<A, B>
+common_var_t<A, B> min(const A& a, const B& b) { return apply(Min{}, a, b); }
+template <class A, class B> requires VarOperands<A, B>
+common_var_t<A, B> max(const A& a, const B& b) { return apply(Max{}, a, b); }
+template <class A, class B> requires VarOperands<A, B>
+common_var_t<A, B> fmin(const A& a, const B& b) { return apply(Min{}, a, b); }
+template <class A, class B> requires VarOperands<A, B>
+common_var_t<A, B> fmax(const A& a, const B& b) { return apply(Max{}, a, b); }
+// clang-format on
+
+// The activations work on plain numbers too, so one generic function runs on
+// double, Var and multiprecision numbers alike.
+
+/// sigmoid(z) = 1/(1 + e^-z); see slope::Sigmoid.
+template <class X>
+X sigmoid(const X& z) {
+  if constexpr (is_var_v<X>)
+    return apply(Sigmoid{}, z);
+  else
+    return Sigmoid{}.forward(z);
+}
+/// relu(z) = max(0, z), relu'(0) = 1; see slope::Relu.
+template <class X>
+X relu(const X& z) {
+  if constexpr (is_var_v<X>)
+    return apply(Relu{}, z);
+  else
+    return Relu{}.forward(z);
+}
+/// leaky_relu(z) = z >= 0 ? z : slope * z, derivative 1 at 0; see slope::LeakyRelu.
+template <class X>
+X leaky_relu(const X& z, double slope = 0.01) {
+  if constexpr (is_var_v<X>)
+    return apply(LeakyRelu{.slope = slope}, z);
+  else
+    return LeakyRelu{.slope = slope}.forward(z);
+}
+/// softplus(z) = log(1 + e^z); see slope::Softplus.
+template <class X>
+X softplus(const X& z) {
+  if constexpr (is_var_v<X>)
+    return apply(Softplus{}, z);
+  else
+    return Softplus{}.forward(z);
+}
+
+}  // namespace slope

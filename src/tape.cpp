@@ -1,0 +1,56 @@
+// tape.cpp - the non-template parts of the tape, and its instantiations for
+// the built-in floating-point types.
+#include "slope/tape.hpp"
+
+#include <fmt/format.h>
+
+namespace slope {
+namespace detail {
+
+std::uint32_t next_epoch() noexcept {
+  // A per-thread linear congruential sequence (full period modulo 2^32), so
+  // consecutive tags on a thread never repeat within 2^32 recordings. It starts
+  // at a point derived from this thread's own storage, so sequences of
+  // different threads start apart. No state is shared between threads.
+  static thread_local std::uint32_t state = [] {
+    static thread_local char anchor;
+    const auto a = reinterpret_cast<std::uintptr_t>(&anchor);
+    return static_cast<std::uint32_t>(a ^ (a >> 32)) * 2654435761u;
+  }();
+  state = state * 1664525u + 1013904223u;
+  return state;
+}
+
+void throw_no_tape(const char* what) {
+  throw tape_error(fmt::format(
+      "slope: {} needs a tape, but no slope::Tape of this scalar type is active on this "
+      "thread; construct one (slope::Tape tape;) before creating or combining Vars",
+      what));
+}
+
+void throw_foreign(const char* what, std::uint32_t index, std::uint32_t tag, std::uint32_t epoch,
+                   std::size_t size) {
+  if (tag == epoch)
+    throw tape_error(fmt::format(
+        "slope: {}: statement index {} is not on the active tape, which holds {} statements",
+        what, index, size));
+  throw tape_error(fmt::format(
+      "slope: {}: a Var (statement {}) does not belong to the active tape's current recording; "
+      "it was recorded on another tape, or on this one before reset(), and cannot be used now",
+      what, index));
+}
+
+void throw_full(std::size_t statements, std::size_t operands) {
+  throw tape_error(fmt::format(
+      "slope: the tape is full ({} statements, {} operands): its 32-bit indices cannot address "
+      "more; reset it or split the computation",
+      statements, operands));
+}
+
+}  // namespace detail
+
+template class Tape<float>;
+template class Tape<double>;
+template class Tape<long double>;
+
+}  // namespace slope

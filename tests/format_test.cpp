@@ -1,0 +1,22 @@
+// format_test.cpp - fmt support for Var.
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include <slope/slope.hpp>
+
+TEST_CASE("fmt prints a Var's value and applies the format spec to it") {
+  slope::Tape tape;
+  slope::Var x = 0.5;
+  slope::Var y = slope::sigmoid(x);
+  CHECK(fmt::format("{}", x) == "0.5");
+  CHECK(fmt::format("{:.3f}", y) == "0.622");
+  CHECK(fmt::format("{:>8.2e}", y) == "6.22e-01");
+  CHECK(fmt::format("{}", y) == fmt::format("{}", y.value()));
+  slope::Tape<float> ftape;
+  slope::Var<float> f = 1.25f;
+  CHECK(fmt::format("{:.1f}", f) == "1.2");
+  std::ostringstream os;
+  os << x;
+  CHECK(os.str() == "0.5");
+}

@@ -1,0 +1,242 @@
+// tape_test.cpp - the tape: recording, the reverse sweep, reset and reuse,
+// the thread's tapes, and misuse.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include <slope/slope.hpp>
+
+using slope::Tape;
+using slope::Var;
+
+TEST_CASE("inputs and operations are statements; constants record nothing") {
+  Tape tape;
+  CHECK(tape.size() == 0);
+  Var x = 2.0;
+  CHECK(tape.size() == 1);
+  CHECK(tape.operands() == 0);
+  Var y = x * 3.0;  // one statement, one operand: the constant is not recorded
+  CHECK(tape.size() == 2);
+  CHECK(tape.operands() == 1);
+  Var z = x * y;
+  CHECK(tape.size() == 3);
+  CHECK(tape.operands() == 3);
+  Var c = Var<>::constant(4.0);
+  Var d = slope::sigmoid(c * 2.0 + 1.0);  // depends on no input
+  CHECK(d.is_constant());
+  CHECK(tape.size() == 3);
+  CHECK(d.value() == doctest::Approx(1.0 / (1.0 + std::exp(-9.0))));
+  auto [dz] = slope::derivatives(z, slope::wrt(x));
+  CHECK(dz == doctest::Approx(12.0));  // d(3x^2)/dx at 2
+}
+
+TEST_CASE("the recording stores the partials computed while recording") {
+  Tape tape;
+  Var x = 0.5;
+  Var y = slope::tanh(x);
+  const auto ends = tape.statement_ends();
+  REQUIRE(ends.size() == 3);  // sentinel, input, tanh
+  CHECK(ends[2] - ends[1] == 1);
+  CHECK(tape.operand_indices()[0] == x.index());
+  CHECK(tape.partials()[0] == doctest::Approx(1.0 - std::tanh(0.5) * std::tanh(0.5)));
+  CHECK(y.index() == 2);
+}
+
+TEST_CASE("a sweep is idempotent and starts from the output") {
+  Tape tape;
+  Var x = 1.5, w = -0.5;
+  Var y = slope::sigmoid(w * x) * x;
+  Var later = y * y;  // recorded after y: not part of dy
+  auto first = slope::derivatives(y, slope::wrt(x, w));
+  auto second = slope::derivatives(y, slope::wrt(x, w));
+  CHECK(first == second);
+  auto [dl] = slope::derivatives(later, slope::wrt(x));
+  CHECK(dl == doctest::Approx(2.0 * y.value() * first[0]));
+  auto third = slope::derivatives(y, slope::wrt(x, w));
+  CHECK(third == first);
+}
+
+TEST_CASE("the gradient with respect to a Var y does not depend on is 0") {
+  Tape tape;
+  Var x = 1.0, unused = 3.0;
+  Var y = slope::exp(x);
+  Var after = y * 2.0;
+  auto [dx, du, da] = slope::derivatives(y, slope::wrt(x, unused, after));
+  CHECK(dx == doctest::Approx(std::exp(1.0)));
+  CHECK(du == 0.0);
+  CHECK(da == 0.0);
+  auto [dc] = slope::derivatives(y, slope::wrt(Var<>::constant(1.0)));
+  CHECK(dc == 0.0);
+}
+
+TEST_CASE("a statement off the path to the output does not poison the sweep") {
+  Tape tape;
+  Var w = 0.0;
+  Var side = slope::sqrt(w);  // partial +inf, but y does not use it
+  (void)side;
+  Var y = w * 2.0;
+  auto [dw] = slope::derivatives(y, slope::wrt(w));
+  CHECK(dw == 2.0);
+}
+
+TEST_CASE("shared subexpressions accumulate adjoints") {
+  Tape tape;
+  Var x = 0.7;
+  Var s = slope::sin(x);
+  Var y = s * s + s;  // s used three times
+  auto [dx] = slope::derivatives(y, slope::wrt(x));
+  CHECK(dx == doctest::Approx((2.0 * std::sin(0.7) + 1.0) * std::cos(0.7)));
+  Var xx = x * x;  // the same operand twice in one statement
+  auto [dxx] = slope::derivatives(xx, slope::wrt(x));
+  CHECK(dxx == doctest::Approx(1.4));
+}
+
+TEST_CASE("a chain of 10 million operations sweeps without stack overflow") {
+  Tape tape;
+  Var x = 0.5;
+  Var y = x;
+  constexpr int n = 10'000'000;
+  for (int i = 0; i < n; ++i) y = y * 1.0000001;
+  CHECK(tape.size() == n + 1);
+  auto [dx] = slope::derivatives(y, slope::wrt(x));
+  CHECK(dx == doctest::Approx(std::pow(1.0000001, n)).epsilon(1e-9));
+}
+
+TEST_CASE("reset keeps the capacity: re-recording allocates nothing") {
+  Tape tape;
+  auto record = [&] {
+    Var x = 0.3, w = 1.7;
+    Var y = x;
+    for (int i = 0; i < 1000; ++i) y = slope::tanh(w * slope::sigmoid(y) - 0.5);
+    auto [dx, dw] = slope::derivatives(y, slope::wrt(x, w));
+    return dx + dw;
+  };
+  const double first = record();
+  const std::size_t memory = tape.memory();
+  const std::size_t size = tape.size();
+  for (int iteration = 0; iteration < 5; ++iteration) {
+    tape.reset();
+    CHECK(tape.size() == 0);
+    CHECK(record() == first);
+    CHECK(tape.size() == size);
+    CHECK(tape.memory() == memory);
+  }
+}
+
+TEST_CASE("tapes nest per thread and may be destroyed in any order") {
+  CHECK(Tape<>::active() == nullptr);
+  {
+    Tape outer;
+    CHECK(Tape<>::active() == &outer);
+    {
+      Tape inner;
+      CHECK(Tape<>::active() == &inner);
+      outer.activate();
+      CHECK(Tape<>::active() == &outer);
+      inner.activate();
+    }
+    CHECK(Tape<>::active() == &outer);
+    auto* heap_a = new Tape;
+    auto* heap_b = new Tape;
+    delete heap_a;  // not the innermost
+    CHECK(Tape<>::active() == heap_b);
+    delete heap_b;
+    CHECK(Tape<>::active() == &outer);
+    Tape<float> other_type;  // another scalar type has its own tapes
+    CHECK(Tape<>::active() == &outer);
+    CHECK(Tape<float>::active() == &other_type);
+  }
+  CHECK(Tape<>::active() == nullptr);
+}
+
+TEST_CASE("each thread records on its own tape") {
+  double result_a = 0, result_b = 0;
+  auto work = [](double x0, double& out) {
+    Tape tape;
+    Var x = x0;
+    Var y = x;
+    for (int i = 0; i < 100000; ++i) y = slope::sin(y) + x * 1e-6;
+    out = slope::derivatives(y, slope::wrt(x))[0];
+  };
+  std::thread a(work, 0.3, std::ref(result_a));
+  std::thread b(work, 0.3, std::ref(result_b));
+  a.join();
+  b.join();
+  double serial = 0;
+  work(0.3, serial);
+  CHECK(result_a == serial);
+  CHECK(result_b == serial);
+  CHECK(Tape<>::active() == nullptr);
+}
+
+// ------------------------------------------------------------- misuse ----
+
+namespace {
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const slope::tape_error& e) {
+    return e.what();
+  }
+  return "(no exception)";
+}
+}  // namespace
+
+TEST_CASE("recording with no tape on the thread throws") {
+  REQUIRE(Tape<>::active() == nullptr);
+  const std::string msg = error_of([] { (void)Var(1.0); });
+  CHECK(msg.find("no slope::Tape") != std::string::npos);
+  Var leftover;
+  {
+    Tape tape;
+    leftover = Var(2.0);
+  }
+  const std::string msg2 = error_of([&] { (void)slope::exp(leftover); });
+  CHECK(msg2.find("exp needs a tape") != std::string::npos);
+  CHECK(error_of([&] { (void)slope::derivatives(leftover * 1.0, slope::wrt(leftover)); })
+            .find("no slope::Tape") != std::string::npos);
+  // Constants need no tape.
+  CHECK(slope::exp(Var<>::constant(0.0)).value() == 1.0);
+}
+
+TEST_CASE("mixing Vars of two tapes throws") {
+  Tape first;
+  Var a = 1.0;
+  Tape second;  // now active
+  Var b = 2.0;
+  const std::string msg = error_of([&] { (void)(a + b); });
+  CHECK(msg.find("does not belong to the active tape") != std::string::npos);
+  CHECK(msg.find("add") != std::string::npos);
+  CHECK_THROWS_AS((void)slope::derivatives(b * 2.0, slope::wrt(a)), slope::tape_error);
+  CHECK_THROWS_AS((void)slope::derivatives(a * 1.0, slope::wrt(b)), slope::tape_error);
+  first.activate();
+  CHECK_NOTHROW((void)(a * a));
+  CHECK_THROWS_AS((void)(b * b), slope::tape_error);
+}
+
+TEST_CASE("using a Var after its tape was reset throws") {
+  Tape tape;
+  Var x = 1.0;
+  Var y = x * x;
+  tape.reset();
+  const std::string msg = error_of([&] { (void)slope::sin(x); });
+  CHECK(msg.find("before reset()") != std::string::npos);
+  CHECK_THROWS_AS((void)slope::derivatives(y, slope::wrt(x)), slope::tape_error);
+  Var fresh = 1.0;  // same index as x had
+  CHECK(fresh.index() == x.index());
+  CHECK_THROWS_AS((void)(fresh + x), slope::tape_error);
+  CHECK_THROWS_AS((void)slope::derivatives(fresh * 2.0, slope::wrt(x)), slope::tape_error);
+  CHECK(y.value() == 1.0);  // values stay readable
+}
+
+TEST_CASE("exceptions are slope::error") {
+  CHECK_THROWS_AS((void)Var(1.0), slope::error);
+  Tape tape;
+  Var x = 1.0;
+  std::vector<double> out(2);
+  CHECK_THROWS_AS(slope::gradient(x, std::span<const Var<>>(&x, 1), std::span<double>(out)),
+                  slope::argument_error);
+}

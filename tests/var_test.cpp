@@ -1,0 +1,178 @@
+// var_test.cpp - Var: the handle, its operators with Vars and plain numbers,
+// comparisons, IEEE special values.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include <slope/slope.hpp>
+
+using slope::Tape;
+using slope::Var;
+
+TEST_CASE("Var is a small trivially copyable handle") {
+  static_assert(std::is_trivially_copyable_v<Var<double>>);
+  static_assert(sizeof(Var<double>) == 16);
+  static_assert(std::is_trivially_copyable_v<Var<float>>);
+  Tape tape;
+  Var x = 0.25;
+  static_assert(std::is_same_v<decltype(x), Var<double>>);
+  Var n = 3;  // an integer initializer still makes a Var<double>
+  static_assert(std::is_same_v<decltype(n), Var<double>>);
+  CHECK(x.value() == 0.25);
+  CHECK(n.value() == 3.0);
+  CHECK(!x.is_constant());
+  CHECK(Var<>().is_constant());
+  CHECK(Var<>().value() == 0.0);
+  Var copy = x;  // a copy is the same statement, not a new one
+  CHECK(copy.index() == x.index());
+  CHECK(tape.size() == 2);
+}
+
+TEST_CASE("arithmetic operators with Vars and numbers on either side") {
+  Tape tape;
+  Var x = 1.5, y = -0.5;
+  struct Case {
+    Var<> f;
+    double value, dx, dy;
+  };
+  const Case cases[] = {
+      {x + y, 1.0, 1, 1},
+      {x - y, 2.0, 1, -1},
+      {x * y, -0.75, -0.5, 1.5},
+      {x / y, -3.0, -2.0, -6.0},
+      {x + 2.0, 3.5, 1, 0},
+      {2.0 + x, 3.5, 1, 0},
+      {x - 2, -0.5, 1, 0},
+      {2 - x, 0.5, -1, 0},
+      {x * 4.0f, 6.0, 4, 0},
+      {4.0 * x, 6.0, 4, 0},
+      {x / 2.0, 0.75, 0.5, 0},
+      {3.0 / x, 2.0, -3.0 / 2.25, 0},
+      {-x, -1.5, -1, 0},
+      {+y, -0.5, 0, 1},
+      {-(x * y) / (x - y) + 1.0, 0.75 / 2.0 + 1.0, 0.5 / 2.0 - 0.75 / 4.0,
+       -1.5 / 2.0 + 0.75 / 4.0},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    CAPTURE(i);
+    CHECK(c.f.value() == doctest::Approx(c.value));
+    auto [dx, dy] = slope::derivatives(c.f, slope::wrt(x, y));
+    CHECK(dx == doctest::Approx(c.dx));
+    CHECK(dy == doctest::Approx(c.dy));
+    ++i;
+  }
+}
+
+TEST_CASE("compound assignment") {
+  Tape tape;
+  Var x = 2.0, y = 3.0;
+  Var z = x;
+  z += y;      // x + y
+  z *= x;      // (x + y) x
+  z -= 1.0;    // (x + y) x - 1
+  z /= y;      // ((x + y) x - 1) / y
+  z += 0.5;
+  z *= 2;
+  CHECK(z.value() == doctest::Approx(2.0 * (9.0 / 3.0 + 0.5)));
+  auto [dx, dy] = slope::derivatives(z, slope::wrt(x, y));
+  // z = 2 ((x^2 + x y - 1)/y + 1/2)
+  CHECK(dx == doctest::Approx(2.0 * (2.0 * 2.0 + 3.0) / 3.0));
+  CHECK(dy == doctest::Approx(2.0 * (2.0 * 3.0 - (4.0 + 6.0 - 1.0)) / 9.0));
+}
+
+TEST_CASE("comparisons compare values and record nothing") {
+  Tape tape;
+  Var x = 1.0, y = 2.0;
+  const std::size_t size = tape.size();
+  CHECK(x < y);
+  CHECK(x <= y);
+  CHECK(y > x);
+  CHECK(y >= x);
+  CHECK(x != y);
+  CHECK(!(x == y));
+  CHECK(x == 1.0);
+  CHECK(1.0 == x);
+  CHECK(x < 1.5);
+  CHECK(0 < x);
+  CHECK(2 >= y);
+  CHECK(tape.size() == size);
+}
+
+TEST_CASE("min, max and pow accept Vars and numbers") {
+  Tape tape;
+  Var x = 2.0, y = 3.0;
+  using std::max;
+  using std::min;
+  Var m = max(x, y) + min(x, y) * 10.0 + max(x, 0.0) + min(1.0, y);
+  CHECK(m.value() == doctest::Approx(3.0 + 20.0 + 2.0 + 1.0));
+  auto [dx, dy] = slope::derivatives(m, slope::wrt(x, y));
+  CHECK(dx == doctest::Approx(11.0));
+  CHECK(dy == doctest::Approx(1.0));
+  Var p = pow(x, y) + pow(x, 2.0) + pow(2.0, y);
+  auto [px, py] = slope::derivatives(p, slope::wrt(x, y));
+  CHECK(px == doctest::Approx(3.0 * 4.0 + 4.0));
+  CHECK(py == doctest::Approx(std::log(2.0) * 8.0 + std::log(2.0) * 8.0));
+}
+
+TEST_CASE("NaN and infinities propagate by IEEE rules") {
+  Tape tape;
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Var x = nan;
+  Var y = slope::sigmoid(x) + slope::relu(x) + slope::leaky_relu(x) + slope::tanh(x);
+  CHECK(std::isnan(y.value()));
+  CHECK(std::isnan(slope::derivatives(y, slope::wrt(x))[0]));
+  CHECK(std::isnan(slope::max(x, 1.0).value()));
+  CHECK(std::isnan(slope::min(1.0, x).value()));
+
+  Var z = 0.0;
+  Var r = 1.0 / z;
+  CHECK(r.value() == inf);
+  CHECK(slope::derivatives(r, slope::wrt(z))[0] == -inf);
+  Var big = inf;
+  CHECK(slope::sigmoid(big).value() == 1.0);
+  CHECK(slope::derivatives(slope::sigmoid(big), slope::wrt(big))[0] == 0.0);
+  CHECK(slope::tanh(-big).value() == -1.0);
+  CHECK(slope::sigmoid(-big).value() == 0.0);
+  Var l = slope::log(z);
+  CHECK(l.value() == -inf);
+  CHECK(slope::derivatives(l, slope::wrt(z))[0] == inf);
+  Var s = slope::sqrt(Var(-1.0));
+  CHECK(std::isnan(s.value()));
+}
+
+TEST_CASE("-0.0 behaves like 0 at the kinks") {
+  Tape tape;
+  Var nz = -0.0;
+  CHECK(slope::derivatives(slope::relu(nz), slope::wrt(nz))[0] == 1.0);
+  CHECK(slope::derivatives(slope::leaky_relu(nz), slope::wrt(nz))[0] == 1.0);
+  CHECK(slope::derivatives(slope::abs(nz), slope::wrt(nz))[0] == 0.0);
+  CHECK(slope::relu(nz).value() == 0.0);
+  CHECK(!std::signbit(slope::relu(nz).value()));
+  CHECK(slope::leaky_relu(nz).value() == 0.0);
+}
+
+TEST_CASE("activations run on plain numbers too") {
+  CHECK(slope::sigmoid(0.0) == 0.5);
+  CHECK(slope::relu(-2.0) == 0.0);
+  CHECK(slope::relu(2.5f) == 2.5f);
+  CHECK(slope::leaky_relu(-2.0) == doctest::Approx(-0.02));
+  CHECK(slope::leaky_relu(-2.0, 0.2) == doctest::Approx(-0.4));
+  CHECK(slope::softplus(0.0) == doctest::Approx(std::log(2.0)));
+}
+
+TEST_CASE("leaky_relu's slope and the kink values are parameters") {
+  Tape tape;
+  Var x = -1.0, zero = 0.0;
+  CHECK(slope::derivatives(slope::leaky_relu(x, 0.2), slope::wrt(x))[0] == doctest::Approx(0.2));
+  CHECK(slope::leaky_relu(x, 0.2).value() == doctest::Approx(-0.2));
+  auto left_relu = slope::apply(slope::Relu{.at_kink = 0.0}, zero);
+  CHECK(slope::derivatives(left_relu, slope::wrt(zero))[0] == 0.0);
+  auto half = slope::apply(slope::LeakyRelu{.slope = 0.1, .at_kink = 0.55}, zero);
+  CHECK(slope::derivatives(half, slope::wrt(zero))[0] == 0.55);
+  auto abs_right = slope::apply(slope::Abs{.at_kink = 1.0}, zero);
+  CHECK(slope::derivatives(abs_right, slope::wrt(zero))[0] == 1.0);
+}

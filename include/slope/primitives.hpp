@@ -64,8 +64,8 @@ T constant_two_div_root_pi() {
 
 /// sigmoid(z) = 1 / (1 + e^-z).
 /// sigmoid'(z) = a(1 - a) with a = sigmoid(z), evaluated as e / (1 + e)^2
-/// with e = e^-|z|, so that it keeps full precision in both saturated tails
-/// (the textbook a(1 - a) is exactly 0 for z > 36.74).
+/// with e = e^-|z| shared with the value, so that it keeps full precision in
+/// both saturated tails (the textbook a(1 - a) is exactly 0 for z > 36.74).
 /// Domain: all reals. No kinks.
 struct Sigmoid {
   static constexpr std::string_view name = "sigmoid";
@@ -77,14 +77,16 @@ struct Sigmoid {
   ValueAndDerivative<T> eval(const T& z) const {
     using std::abs;
     using std::exp;
-    // e = e^-|z| <= 1 never overflows; 1 + e is in [1, 2]. For z < 0 the value
-    // e / (1 + e) is formed from e directly, so it stays exact down to the
+    // e = e^-|z| <= 1 never overflows; d = 1 + e is in [1, 2]. For z < 0 the
+    // value e / d is formed from e directly, so it stays exact down to the
     // subnormals (sigmoid(-720) is ~2.9e-313, not 0).
     const T e = exp(-abs(z));
     const T d = T(1) + e;
     const T r = T(1) / d;
-    const T y = z < T(0) ? T(e * r) : r;
-    return {y, T(e / (d * d))};
+    const T y = (z < T(0) ? e : T(1)) * r;
+    // sigmoid'(z) = e / (1 + e)^2, with (1 + e)^2 expanded as 1 + e (2 + e):
+    // that rounds once where d * d would square the rounding error of d.
+    return {y, T(e / (T(1) + e * (T(2) + e)))};
   }
   template <class T>
   T forward(const T& z) const {
@@ -112,8 +114,8 @@ struct Tanh {
   static constexpr std::array<double, 0> kinks{};
 
   // Below this |z|, a = -t / (2 + t) with t = expm1(-2|z|) and 1 - a^2 are
-  // accurate (a^2 <= 1/4, no cancellation); above it e = e^-2|z| <= 1/3 and
-  // (1 - e) / (1 + e) and 4e / (1 + e)^2 are.
+  // accurate (a^2 <= 1/4, no cancellation); above it e = e^-2|z| <= 1/3, and
+  // (1 - e) / (1 + e) and 4e / (1 + e (2 + e)) are.
   static constexpr double expm1_threshold = 0.55;
 
   template <class T>
@@ -130,7 +132,9 @@ struct Tanh {
     }
     const T e = exp(T(-2) * x);  // NaN falls through here and stays NaN
     const T d = T(1) + e;
-    return {copysign(T((T(1) - e) / d), z), T(T(4) * e / (d * d))};
+    const T a = (T(1) - e) / d;
+    // tanh'(z) = 4e / (1 + e)^2, expanded as for sigmoid.
+    return {copysign(a, z), T(T(4) * e / (T(1) + e * (T(2) + e)))};
   }
   template <class T>
   T forward(const T& z) const {
@@ -142,8 +146,7 @@ struct Tanh {
     using std::exp;
     if (abs(z) < T(expm1_threshold)) return T(1) - a * a;
     const T e = exp(T(-2) * abs(z));
-    const T d = T(1) + e;
-    return T(4) * e / (d * d);
+    return T(4) * e / (T(1) + e * (T(2) + e));
   }
 };
 

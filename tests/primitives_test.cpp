@@ -125,6 +125,28 @@ TEST_CASE_TEMPLATE_DEFINE("value and derivative at probe points", P, unary_probe
 }
 TEST_CASE_TEMPLATE_APPLY(unary_probe, slope::unary_primitives);
 
+// A primitive defined outside slope, as in the README: the same test applies.
+namespace user {
+/// swish(z) = z sigmoid(z).  swish'(z) = s + a(1 - s), s = sigmoid(z).
+/// Domain: all reals. No kinks.
+struct Swish {
+  static constexpr std::string_view name = "swish";
+  static constexpr std::string_view rule = "s + a(1-s)";
+  static constexpr slope::Domain domain = slope::Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& z) const {
+    return z * slope::Sigmoid{}.forward(z);
+  }
+  template <class T>
+  T derivative(const T& z, const T& a) const {
+    const T s = slope::Sigmoid{}.forward(z);
+    return s + a * (T(1) - s);
+  }
+};
+}  // namespace user
+TEST_CASE_TEMPLATE_APPLY(unary_probe, std::tuple<user::Swish>);
+
 TEST_CASE_TEMPLATE_DEFINE("the documented value at each kink", P, unary_kink) {
   for (double k : P::kinks) {
     for (double x : {k, k == 0 ? -0.0 : k}) {

@@ -659,7 +659,7 @@ struct Abs {
   }
 };
 
-/// -x.  Derivative -1.
+/// -x.  Derivative -1.  Domain: all reals.
 struct Negate {
   static constexpr std::string_view name = "neg";
   static constexpr std::string_view rule = "-1";
@@ -681,7 +681,7 @@ struct Negate {
 // one-sided derivatives instead of a central difference), `in_domain` whether
 // both partials are defined there.
 
-/// x1 + x2.  Partials 1, 1.
+/// x1 + x2.  Partials 1, 1.  Domain: all reals.
 struct Add {
   static constexpr std::string_view name = "add";
   static constexpr std::string_view rule = "1, 1";
@@ -697,7 +697,7 @@ struct Add {
   static constexpr bool in_domain(double, double) { return true; }
 };
 
-/// x1 - x2.  Partials 1, -1.
+/// x1 - x2.  Partials 1, -1.  Domain: all reals.
 struct Subtract {
   static constexpr std::string_view name = "sub";
   static constexpr std::string_view rule = "1, -1";
@@ -713,7 +713,7 @@ struct Subtract {
   static constexpr bool in_domain(double, double) { return true; }
 };
 
-/// x1 * x2.  Partials x2, x1.
+/// x1 * x2.  Partials x2, x1.  Domain: all reals.
 struct Multiply {
   static constexpr std::string_view name = "mul";
   static constexpr std::string_view rule = "x2, x1";
@@ -772,7 +772,7 @@ struct Pow {
 
 /// min(x1, x2).  Partials (1, 0) where x1 < x2, (0, 1) where x2 < x1; at a tie
 /// the whole derivative goes to the first argument (1, 0), as std::min returns
-/// its first argument on a tie. Kink: x1 == x2.
+/// its first argument on a tie. Domain: all reals. Kink: x1 == x2.
 struct Min {
   static constexpr std::string_view name = "min";
   static constexpr std::string_view rule = "x1<=x2 ? (1,0) : (0,1)";
@@ -792,7 +792,7 @@ struct Min {
 
 /// max(x1, x2).  Partials (1, 0) where x1 > x2, (0, 1) where x2 > x1; at a tie
 /// the whole derivative goes to the first argument (1, 0), so max(z, 0) has
-/// the same derivative as relu(z), 1 at z = 0. Kink: x1 == x2.
+/// the same derivative as relu(z), 1 at z = 0. Domain: all reals. Kink: x1 == x2.
 struct Max {
   static constexpr std::string_view name = "max";
   static constexpr std::string_view rule = "x1>=x2 ? (1,0) : (0,1)";

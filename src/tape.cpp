@@ -1,6 +1,7 @@
 // tape.cpp - the non-template parts of the tape, and its instantiations for
 // the built-in floating-point types.
 #include "slope/tape.hpp"
+#include "slope/var.hpp"
 
 #include <fmt/format.h>
 
@@ -38,6 +39,18 @@ void throw_foreign(const char* what, std::uint32_t index, std::uint32_t tag, std
       "slope: {}: a Var (statement {}) does not belong to the active tape's current recording; "
       "it was recorded on another tape, or on this one before reset(), and cannot be used now",
       what, index));
+}
+
+void throw_size_mismatch(const char* what, std::size_t a, std::size_t b) {
+  throw argument_error(fmt::format("slope::{}: the operands have different sizes, {} and {}", what, a, b));
+}
+
+void throw_not_input(std::uint32_t index) {
+  throw tape_error(fmt::format(
+      "slope: derivatives with respect to a Var that is not an input (statement {}): slope "
+      "differentiates with respect to inputs, the Vars constructed from numbers; to get a "
+      "derivative with respect to an intermediate value, make that value an input",
+      index));
 }
 
 void throw_full(std::size_t statements, std::size_t operands) {

@@ -35,10 +35,15 @@ Wrt<T, 1 + sizeof...(Vs)> wrt(const Var<T>& x, const Vs&... xs) {
 }
 
 namespace detail {
+[[noreturn]] void throw_not_input(std::uint32_t index);
+
+/// d(swept output)/dx for an input x (0 for a constant); throws
+/// slope::tape_error for anything else.
 template <class T>
 T adjoint_of(const Tape<T>& tape, const Var<T>& x) {
   if (x.is_constant()) return T(0);
   tape.verify(x.index(), x.tag(), "derivatives with respect to a Var");
+  if (!tape.is_input(x.index()) || x.partial() != T(1)) throw_not_input(x.index());
   return tape.adjoint(x.index());
 }
 
@@ -49,14 +54,16 @@ const Tape<T>* sweep_from(const Var<T>& y) {
   if (y.is_constant()) return nullptr;
   Tape<T>& tape = Tape<T>::current("derivatives");
   tape.verify(y.index(), y.tag(), "derivatives of a Var");
-  tape.sweep(y.index());
+  tape.sweep(y.index(), y.partial());
   return &tape;
 }
 }  // namespace detail
 
 /// dy/dx_i for each x_i of wrt(...), as a std::array (structured bindings:
-/// `auto [dx, dw] = derivatives(y, wrt(x, w));`). A variable y does not depend
-/// on, and a constant, gets 0.
+/// `auto [dx, dw] = derivatives(y, wrt(x, w));`). Each x_i is an input (a Var
+/// constructed from a number) or a constant; an input y does not depend on,
+/// and a constant, gets 0. Differentiating with respect to an intermediate
+/// result throws slope::tape_error: make it an input instead.
 template <class T, std::size_t N>
 std::array<T, N> derivatives(const Var<T>& y, const Wrt<T, N>& xs) {
   std::array<T, N> d{};

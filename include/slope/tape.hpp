@@ -21,6 +21,7 @@
 // its first iteration.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -68,10 +69,7 @@ class Tape {
   using value_type = T;
   using index_type = std::uint32_t;
 
-  Tape() : epoch_(detail::next_epoch()) {
-    clear();
-    push_active();
-  }
+  Tape() : epoch_(detail::next_epoch()) { push_active(); }
   ~Tape() { unlink(); }
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
@@ -103,24 +101,25 @@ class Tape {
   /// far become invalid: using them throws slope::tape_error.
   void reset() noexcept {
     epoch_ = detail::next_epoch();
-    clear();
+    statements_ = 1;
+    operands_ = 0;
+    swept_ = 0;
   }
 
-  /// Reserves room for this many statements and operands.
+  /// Reserves room for this many statements and operands (beyond the ones
+  /// recorded), so that recording them allocates nothing.
   void reserve(std::size_t statements, std::size_t operands) {
-    end_.reserve(statements + 1);
-    arg_.reserve(operands);
-    partial_.reserve(operands);
+    grow(statements_ + statements, operands_ + operands);
   }
 
   /// Number of recorded statements (inputs and operations).
-  std::size_t size() const noexcept { return end_.size() - 1; }
+  std::size_t size() const noexcept { return statements_ - 1; }
   /// Number of recorded (partial, operand) pairs.
-  std::size_t operands() const noexcept { return arg_.size(); }
+  std::size_t operands() const noexcept { return operands_; }
   /// Bytes of memory the tape holds now (its capacity, not its size).
   std::size_t memory() const noexcept {
-    return end_.capacity() * sizeof(index_type) + arg_.capacity() * sizeof(index_type) +
-           partial_.capacity() * sizeof(T) + adjoint_.capacity() * sizeof(T);
+    return end_.size() * sizeof(index_type) + arg_.size() * sizeof(index_type) +
+           partial_.size() * sizeof(T) + adjoint_.size() * sizeof(T);
   }
   /// The tag every Var recorded since the last reset carries.
   std::uint32_t epoch() const noexcept { return epoch_; }
@@ -132,37 +131,53 @@ class Tape {
   /// Throws slope::tape_error unless (index, tag) names a statement of the
   /// current recording of this tape.
   void verify(index_type index, std::uint32_t tag, const char* what) const {
-    if (tag != epoch_ || index >= end_.size()) [[unlikely]]
+    if (tag != epoch_ || index >= statements_) [[unlikely]]
       detail::throw_foreign(what, index, tag, epoch_, size());
   }
 
   /// Records an independent variable (a statement with no operands).
   index_type new_input() {
-    end_.push_back(static_cast<index_type>(arg_.size()));
-    return next_index();
+    make_room(0);
+    end_ptr_[statements_] = static_cast<index_type>(operands_);
+    return static_cast<index_type>(statements_++);
   }
   /// Records a statement with one operand.
   index_type record(index_type a, const T& da) {
-    arg_.push_back(a);
-    partial_.push_back(da);
-    end_.push_back(static_cast<index_type>(arg_.size()));
-    return next_index();
+    make_room(1);
+    arg_ptr_[operands_] = a;
+    partial_ptr_[operands_] = da;
+    ++operands_;
+    end_ptr_[statements_] = static_cast<index_type>(operands_);
+    return static_cast<index_type>(statements_++);
   }
   /// Records a statement with two operands.
   index_type record(index_type a, const T& da, index_type b, const T& db) {
-    arg_.push_back(a);
-    arg_.push_back(b);
-    partial_.push_back(da);
-    partial_.push_back(db);
-    end_.push_back(static_cast<index_type>(arg_.size()));
-    return next_index();
+    make_room(2);
+    arg_ptr_[operands_] = a;
+    arg_ptr_[operands_ + 1] = b;
+    partial_ptr_[operands_] = da;
+    partial_ptr_[operands_ + 1] = db;
+    operands_ += 2;
+    end_ptr_[statements_] = static_cast<index_type>(operands_);
+    return static_cast<index_type>(statements_++);
   }
-  /// Records a statement with any number of operands.
-  index_type record(std::span<const index_type> args, std::span<const T> partials) {
-    arg_.insert(arg_.end(), args.begin(), args.end());
-    partial_.insert(partial_.end(), partials.begin(), partials.end());
-    end_.push_back(static_cast<index_type>(arg_.size()));
-    return next_index();
+
+  /// Where the operands of a statement being built go: see open_statement().
+  struct OperandSlots {
+    index_type* args;
+    T* partials;
+  };
+  /// Makes room for a statement of up to n operands and returns where to
+  /// write them; close_statement(k) then records the statement with the
+  /// first k of them. Nothing is recorded until then.
+  OperandSlots open_statement(std::size_t n) {
+    make_room(n);
+    return {arg_ptr_ + operands_, partial_ptr_ + operands_};
+  }
+  index_type close_statement(std::size_t k) noexcept {
+    operands_ += k;
+    end_ptr_[statements_] = static_cast<index_type>(operands_);
+    return static_cast<index_type>(statements_++);
   }
 
   // ------------------------------------------------------------ sweep ----
@@ -172,31 +187,29 @@ class Tape {
   /// zero adjoints, so sweeping twice gives the same numbers.
   void sweep(index_type output, const T& seed = T(1));
 
+  /// Whether statement i is an input (a statement without operands).
+  bool is_input(index_type i) const noexcept {
+    return i > 0 && i < statements_ && end_ptr_[i] == end_ptr_[i - 1];
+  }
+
   /// The adjoint of statement i after the last sweep; 0 for statements the
   /// output does not depend on and for index 0 (constants).
-  T adjoint(index_type i) const {
-    return i < adjoint_.size() ? adjoint_[i] : T(0);
-  }
+  T adjoint(index_type i) const { return i < swept_ ? adjoint_[i] : T(0); }
 
-  // Read-only views of the recording, for printers and tests.
-  std::span<const index_type> statement_ends() const noexcept { return end_; }
-  std::span<const index_type> operand_indices() const noexcept { return arg_; }
-  std::span<const T> partials() const noexcept { return partial_; }
+  // Read-only views of the recording, for printers and tests: end offsets of
+  // statements 0 (the sentinel) to size(), and the operands.
+  std::span<const index_type> statement_ends() const noexcept { return {end_ptr_, statements_}; }
+  std::span<const index_type> operand_indices() const noexcept { return {arg_ptr_, operands_}; }
+  std::span<const T> partials() const noexcept { return {partial_ptr_, operands_}; }
 
  private:
-  void clear() noexcept {
-    end_.clear();
-    arg_.clear();
-    partial_.clear();
-    adjoint_.clear();
-    end_.push_back(0);  // statement 0: the sentinel that constants point to
+  // Room for one more statement with n operands; grows geometrically.
+  void make_room(std::size_t n) {
+    if (statements_ == end_.size() || n > arg_.size() - operands_) [[unlikely]]
+      grow(statements_ + 1, operands_ + n);
   }
-  index_type next_index() {
-    // Indices and operand offsets are 32-bit: fail loudly rather than wrap.
-    if (end_.size() > max_index || arg_.size() > max_index) [[unlikely]]
-      detail::throw_full(end_.size(), arg_.size());
-    return static_cast<index_type>(end_.size() - 1);
-  }
+  void grow(std::size_t statements, std::size_t operands);
+
   void push_active() noexcept {
     Tape*& top = detail::active_tape<T>();
     below_ = top;
@@ -214,33 +227,65 @@ class Tape {
     below_ = nullptr;
   }
 
-  static constexpr std::size_t max_index = 0xFFFFFFF0u;
+  // Indices and operand offsets are 32-bit: past this, recording throws.
+  static constexpr std::size_t max_size = 0xFFFFFFF0u;
 
-  std::vector<index_type> end_;
+  // Storage, used up to statements_ and operands_; the vectors own it and
+  // the pointers address it. end_[0] = 0 is the sentinel statement.
+  std::vector<index_type> end_ = std::vector<index_type>(1, 0);
   std::vector<index_type> arg_;
   std::vector<T> partial_;
   std::vector<T> adjoint_;
+  index_type* end_ptr_ = end_.data();
+  index_type* arg_ptr_ = nullptr;
+  T* partial_ptr_ = nullptr;
+  std::size_t statements_ = 1;  // including the sentinel
+  std::size_t operands_ = 0;
+  std::size_t swept_ = 0;       // adjoints valid below this index
   std::uint32_t epoch_;
   Tape* below_ = nullptr;
 };
 
 template <class T>
+void Tape<T>::grow(std::size_t statements, std::size_t operands) {
+  if (statements > max_size || operands > max_size) detail::throw_full(statements, operands);
+  // Double what is needed (at least 1024), so a long recording reallocates
+  // O(log n) times; reset() keeps it all.
+  auto target = [](std::size_t need, std::size_t have) {
+    if (need <= have) return have;
+    return std::min(max_size, std::max({need, 2 * have, std::size_t(1024)}));
+  };
+  end_.resize(target(statements, end_.size()));
+  const std::size_t op = target(operands, arg_.size());
+  arg_.resize(op);
+  partial_.resize(op);
+  end_ptr_ = end_.data();
+  arg_ptr_ = arg_.data();
+  partial_ptr_ = partial_.data();
+}
+
+template <class T>
 void Tape<T>::sweep(index_type output, const T& seed) {
-  if (output >= end_.size())
-    detail::throw_foreign("sweep", output, epoch_, epoch_, size());
-  adjoint_.assign(static_cast<std::size_t>(output) + 1, T(0));
+  if (output >= statements_) detail::throw_foreign("sweep", output, epoch_, epoch_, size());
+  const std::size_t n = static_cast<std::size_t>(output) + 1;
+  if (adjoint_.size() < n) adjoint_.resize(std::max(n, end_.size()));
+  std::fill_n(adjoint_.begin(), n, T(0));
+  swept_ = n;
   if (output == 0) return;  // a constant: every derivative is 0
   adjoint_[output] = seed;
-  const index_type* end = end_.data();
-  const index_type* arg = arg_.data();
-  const T* partial = partial_.data();
+  const index_type* end = end_ptr_;
+  const index_type* arg = arg_ptr_;
+  const T* partial = partial_ptr_;
   T* adj = adjoint_.data();
+  index_type hi = end[output];
   for (index_type i = output; i > 0; --i) {
+    const index_type lo = end[i - 1];
     const T a = adj[i];
     // Skipping zero adjoints is what keeps a statement the output does not
     // depend on (say sqrt at 0, partial +inf) from writing 0 * inf = NaN.
-    if (a == T(0)) continue;
-    for (index_type j = end[i - 1]; j < end[i]; ++j) adj[arg[j]] += partial[j] * a;
+    if (a != T(0))
+      for (index_type j = lo; j < hi; ++j) adj[arg[j]] += partial[j] * a;
+    hi = lo;
   }
 }
 

@@ -8,8 +8,11 @@
 
 #include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <ostream>
+#include <span>
 #include <type_traits>
+#include <vector>
 
 #include "slope/primitives.hpp"
 #include "slope/tape.hpp"
@@ -74,6 +77,15 @@ struct recorded_t {
 /// slope::tape_error if there is none). `Var::constant(0.5)` and a
 /// default-constructed Var are constants: they record nothing, and an
 /// operation whose operands are all constants records nothing either.
+///
+/// A Var is a value v and a linear form: dv = partial * d(statement index).
+/// An input is its own statement with partial 1. An operation that depends on
+/// a single statement (a unary primitive, an operation with a constant, or
+/// any combination of Vars that share one statement) records nothing: it
+/// multiplies the partials, so chains like log(1 - sigmoid(2 z)) cost one
+/// multiplication per step and no tape. Only an operation on Vars of two
+/// different statements records a statement. Derivatives are taken with
+/// respect to inputs.
 template <class T>
 class Var {
  public:
@@ -99,12 +111,16 @@ class Var {
     v.value_ = value;
     return v;
   }
-  /// Low level: a Var for statement `index` of the recording tagged `tag`.
-  Var(const T& value, index_type index, std::uint32_t tag, detail::recorded_t) noexcept
-      : value_(value), index_(index), tag_(tag) {}
+  /// Low level: value with dvalue = partial * d(statement `index`) of the
+  /// recording tagged `tag`.
+  Var(const T& value, const T& partial, index_type index, std::uint32_t tag,
+      detail::recorded_t) noexcept
+      : value_(value), partial_(partial), index_(index), tag_(tag) {}
 
   const T& value() const noexcept { return value_; }
-  /// The statement index on its tape; 0 for a constant.
+  /// d(this)/d(statement index()): 1 for inputs and recorded results.
+  const T& partial() const noexcept { return partial_; }
+  /// The statement this Var is a function of; 0 for a constant.
   index_type index() const noexcept { return index_; }
   /// The tag of the recording this Var belongs to.
   std::uint32_t tag() const noexcept { return tag_; }
@@ -126,6 +142,7 @@ class Var {
 
  private:
   T value_{};
+  T partial_ = T(1);
   index_type index_ = 0;
   std::uint32_t tag_ = 0;
 };
@@ -146,53 +163,62 @@ concept HasEval = requires(const P& p, const T& x) {
   { p.eval(x) } -> std::same_as<ValueAndDerivative<T>>;
 };
 
-/// The active tape, checked to hold `v`'s recording.
+/// The partial of a result along one path: d(result)/d(operand) times the
+/// operand's own partial. A zero local derivative gives 0 even when the
+/// operand's partial is infinite or NaN: the path carries nothing, exactly as
+/// a sweep skips a statement whose adjoint is 0.
 template <class T>
-Tape<T>& tape_of(const Var<T>& v, const char* what) {
-  Tape<T>& tape = Tape<T>::current(what);
-  tape.verify(v.index(), v.tag(), what);
-  return tape;
+T chain(const T& local, const T& partial) {
+  return local == T(0) ? T(0) : T(local * partial);
 }
 
 }  // namespace detail
 
-/// Applies unary primitive `p` to `x`, recording one statement with the
-/// partial derivative p'(x) if x is active.
+/// Applies unary primitive `p` to `x`. Records nothing: the result is a
+/// function of x's statement with partial p'(x) times x's partial. Throws
+/// slope::tape_error if x does not belong to the active tape's recording.
 template <class P, class T>
 Var<T> apply(const P& p, const Var<T>& x) {
   if (x.is_constant()) return Var<T>::constant(p.forward(x.value()));
-  Tape<T>& tape = detail::tape_of(x, P::name.data());
+  const Tape<T>& tape = Tape<T>::current(P::name.data());
+  tape.verify(x.index(), x.tag(), P::name.data());
   if constexpr (detail::HasEval<P, T>) {
     const ValueAndDerivative<T> r = p.eval(x.value());
-    return Var<T>(r.value, tape.record(x.index(), r.derivative), tape.epoch(), detail::recorded_t{});
+    return Var<T>(r.value, detail::chain(r.derivative, x.partial()), x.index(), x.tag(),
+                  detail::recorded_t{});
   } else {
     const T y = p.forward(x.value());
     const T d = p.derivative(x.value(), y);
-    return Var<T>(y, tape.record(x.index(), d), tape.epoch(), detail::recorded_t{});
+    return Var<T>(y, detail::chain(d, x.partial()), x.index(), x.tag(), detail::recorded_t{});
   }
 }
 
-/// Applies binary primitive `p` to (a, b), recording one statement with the
-/// partials of the active operands.
+/// Applies binary primitive `p` to (a, b). Records one statement if a and b
+/// are functions of two different statements; otherwise (one is a constant,
+/// or both depend on the same statement) the result is a function of that
+/// one statement, with the partials combined, and nothing is recorded.
 template <class P, class T>
 Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   const T y = p.forward(a.value(), b.value());
   if (a.is_constant() && b.is_constant()) return Var<T>::constant(y);
   Tape<T>& tape = Tape<T>::current(P::name.data());
   const std::array<T, 2> d = p.derivative(a.value(), b.value(), y);
-  typename Tape<T>::index_type i;
   if (b.is_constant()) {
     tape.verify(a.index(), a.tag(), P::name.data());
-    i = tape.record(a.index(), d[0]);
-  } else if (a.is_constant()) {
-    tape.verify(b.index(), b.tag(), P::name.data());
-    i = tape.record(b.index(), d[1]);
-  } else {
-    tape.verify(a.index(), a.tag(), P::name.data());
-    tape.verify(b.index(), b.tag(), P::name.data());
-    i = tape.record(a.index(), d[0], b.index(), d[1]);
+    return Var<T>(y, detail::chain(d[0], a.partial()), a.index(), a.tag(), detail::recorded_t{});
   }
-  return Var<T>(y, i, tape.epoch(), detail::recorded_t{});
+  if (a.is_constant()) {
+    tape.verify(b.index(), b.tag(), P::name.data());
+    return Var<T>(y, detail::chain(d[1], b.partial()), b.index(), b.tag(), detail::recorded_t{});
+  }
+  tape.verify(a.index(), a.tag(), P::name.data());
+  tape.verify(b.index(), b.tag(), P::name.data());
+  const T pa = detail::chain(d[0], a.partial());
+  const T pb = detail::chain(d[1], b.partial());
+  if (a.index() == b.index())
+    return Var<T>(y, T(pa + pb), a.index(), a.tag(), detail::recorded_t{});
+  return Var<T>(y, T(1), tape.record(a.index(), pa, b.index(), pb), tape.epoch(),
+                detail::recorded_t{});
 }
 
 template <class P, class T, PassiveFor<T> U>
@@ -359,6 +385,113 @@ common_var_t<A, B> fmin(const A& a, const B& b) { return apply(Min{}, a, b); }
 template <class A, class B> requires VarOperands<A, B>
 common_var_t<A, B> fmax(const A& a, const B& b) { return apply(Max{}, a, b); }
 // clang-format on
+
+// --------------------------------------------------------------- n-ary ----
+// Sums and dot products of many terms, each recorded as one statement with
+// one operand per active term, instead of a chain of binary statements: less
+// tape, and a sweep that touches each operand once.
+
+namespace detail {
+template <class T>
+bool any_active(std::span<const Var<T>> xs) {
+  for (const Var<T>& x : xs)
+    if (!x.is_constant()) return true;
+  return false;
+}
+[[noreturn]] void throw_size_mismatch(const char* what, std::size_t a, std::size_t b);
+
+/// Builds one statement with up to n operands directly in the tape. Terms on
+/// the same statement as the previous term are merged into its partial; a
+/// result that ends up depending on a single statement records nothing.
+template <class T>
+class StatementBuilder {
+ public:
+  StatementBuilder(std::size_t n, const char* what)
+      : tape_(Tape<T>::current(what)), slots_(tape_.open_statement(n)), what_(what) {}
+
+  /// Adds the term local * x (x's own partial included).
+  void add(const Var<T>& x, const T& local) {
+    if (x.is_constant()) return;
+    tape_.verify(x.index(), x.tag(), what_);
+    const T p = chain(local, x.partial());
+    if (k_ > 0 && slots_.args[k_ - 1] == x.index()) {
+      slots_.partials[k_ - 1] += p;
+      return;
+    }
+    slots_.args[k_] = x.index();
+    slots_.partials[k_] = p;
+    ++k_;
+  }
+  Var<T> finish(const T& value) {
+    if (k_ == 0) return Var<T>::constant(value);
+    if (k_ == 1) return Var<T>(value, slots_.partials[0], slots_.args[0], tape_.epoch(), recorded_t{});
+    return Var<T>(value, T(1), tape_.close_statement(k_), tape_.epoch(), recorded_t{});
+  }
+
+ private:
+  Tape<T>& tape_;
+  typename Tape<T>::OperandSlots slots_;
+  const char* what_;
+  std::size_t k_ = 0;
+};
+}  // namespace detail
+
+/// The sum of xs, recorded as one statement (partial 1 for each active term).
+template <class T>
+Var<T> sum(std::span<const Var<T>> xs) {
+  T value(0);
+  for (const Var<T>& x : xs) value += x.value();
+  if (!detail::any_active(xs)) return Var<T>::constant(value);
+  detail::StatementBuilder<T> statement(xs.size(), "sum");
+  for (const Var<T>& x : xs) statement.add(x, T(1));
+  return statement.finish(value);
+}
+template <class T>
+Var<T> sum(std::initializer_list<Var<T>> xs) {
+  return sum(std::span<const Var<T>>(xs.begin(), xs.size()));
+}
+template <class T>
+Var<T> sum(const std::vector<Var<T>>& xs) {
+  return sum(std::span<const Var<T>>(xs));
+}
+
+/// The dot product of Vars a and plain numbers b (weights, data), recorded as
+/// one statement: partial b_i for each active a_i. Throws
+/// slope::argument_error if the sizes differ.
+template <class T>
+Var<T> dot(std::span<const Var<T>> a, std::span<const T> b) {
+  if (a.size() != b.size()) detail::throw_size_mismatch("dot", a.size(), b.size());
+  T value(0);
+  for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i];
+  if (!detail::any_active(a)) return Var<T>::constant(value);
+  detail::StatementBuilder<T> statement(a.size(), "dot");
+  for (std::size_t i = 0; i < a.size(); ++i) statement.add(a[i], b[i]);
+  return statement.finish(value);
+}
+
+/// The dot product of two spans of Vars, recorded as one statement: partial
+/// b_i for a_i and a_i for b_i, for the active ones.
+template <class T>
+Var<T> dot(std::span<const Var<T>> a, std::span<const Var<T>> b) {
+  if (a.size() != b.size()) detail::throw_size_mismatch("dot", a.size(), b.size());
+  T value(0);
+  for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i].value();
+  if (!detail::any_active(a) && !detail::any_active(b)) return Var<T>::constant(value);
+  detail::StatementBuilder<T> statement(2 * a.size(), "dot");
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    statement.add(a[i], b[i].value());
+    statement.add(b[i], a[i].value());
+  }
+  return statement.finish(value);
+}
+template <class T>
+Var<T> dot(const std::vector<Var<T>>& a, const std::vector<T>& b) {
+  return dot(std::span<const Var<T>>(a), std::span<const T>(b));
+}
+template <class T>
+Var<T> dot(const std::vector<Var<T>>& a, const std::vector<Var<T>>& b) {
+  return dot(std::span<const Var<T>>(a), std::span<const Var<T>>(b));
+}
 
 // The activations work on plain numbers too, so one generic function runs on
 // double, Var and multiprecision numbers alike.

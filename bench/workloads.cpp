@@ -1,0 +1,367 @@
+// workloads.cpp - the four workloads of BENCHMARKS.md (W1 activations, W2 deep
+// chain, W3 one-hidden-layer network, W4 wide network), timed for:
+//
+//   plain          the function in plain doubles (no derivatives)
+//   hand           the hand-written adjoint: the yardstick
+//   slope          slope, as a user writes it with slope's n-ary sum and dot
+//                  product where they fit (W2 has none: same as slope-scalar)
+//   slope-scalar   slope with plain scalar loops of + and *
+//   adolc-retape   ADOL-C: tape every evaluation, then its gradient driver
+//   adolc-replay   ADOL-C: the gradient driver on a tape recorded once
+//
+// Every gradient is checked against the hand adjoint (normwise relative error
+// below 1e-9) before anything is timed. Run with no arguments, every row is
+// repeated in random order and the program ends with one table of medians and
+// ratios, all measured in this one run.
+//   build/bench/bench/workloads [--quick] [google benchmark flags]
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <adolc/adolc.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <slope/slope.hpp>
+
+#include "reference/reference.hpp"
+
+namespace {
+
+using slope::Var;
+
+// ===================================================================== slope ==
+
+/// A slope evaluator for one workload: its own tape and Var buffers, reused
+/// (reset, not reallocated) across evaluations, as in a training loop.
+class SlopeRunner {
+ public:
+  SlopeRunner(std::string workload, bool nary) : w_(std::move(workload)), nary_(nary) {
+    tape_.deactivate();  // activated for each evaluation
+  }
+
+  double gradient(const std::vector<double>& in, std::vector<double>& g) {
+    tape_.activate();
+    tape_.reset();
+    x_.clear();
+    for (double v : in) x_.emplace_back(v);
+    const Var<> y = w_ == "W1"   ? w1()
+                    : w_ == "W2" ? w2()
+                    : w_ == "W3" ? w3()
+                                 : w4();
+    g.resize(in.size());
+    slope::gradient(y, std::span<const Var<>>(x_), std::span<double>(g));
+    tape_.deactivate();
+    return y.value();
+  }
+  const slope::Tape<>& tape() const { return tape_; }
+
+ private:
+  Var<> w1() {
+    using slope::leaky_relu;
+    using slope::relu;
+    using slope::sigmoid;
+    using slope::tanh;
+    if (nary_) {
+      terms_.clear();
+      for (const Var<>& z : x_) terms_.push_back(slope::sum({sigmoid(z), tanh(z), relu(z), leaky_relu(z)}));
+      return slope::sum(std::span<const Var<>>(terms_));
+    }
+    Var<> s;
+    for (const Var<>& z : x_) s += sigmoid(z) + tanh(z) + relu(z) + leaky_relu(z);
+    return s;
+  }
+
+  Var<> w2() {
+    Var<> x = x_[0];
+    const Var<>& w = x_[1];
+    const Var<>& b = x_[2];
+    for (long k = 0; k < pb::W2_K; ++k) x = slope::tanh(w * slope::sigmoid(x) + b);
+    return x;
+  }
+
+  // Cross-entropy term of one sample: y log a + (1 - y) log(1 - a).
+  static Var<> log_likelihood(double y, const Var<>& a) {
+    return y * slope::log(a) + (1.0 - y) * slope::log(1.0 - a);
+  }
+
+  Var<> w3() {
+    const pb::Data& D = pb::data();
+    const Var<>* p = x_.data();
+    terms_.clear();
+    Var<> J;
+    for (int j = 0; j < pb::W3_M; ++j) {
+      Var<> a2;
+      if (nary_) {
+        const double xj[2] = {D.w3_X0[j], D.w3_X1[j]};
+        Var<> a1[4];
+        for (int i = 0; i < 4; ++i)
+          a1[i] = slope::tanh(slope::dot(std::span<const Var<>>(p + 2 * i, 2), std::span<const double>(xj)) + p[8 + i]);
+        a2 = slope::sigmoid(slope::dot(std::span<const Var<>>(p + 12, 4), std::span<const Var<>>(a1)) + p[16]);
+        terms_.push_back(log_likelihood(D.w3_y[j], a2));
+      } else {
+        Var<> z2 = p[16];
+        for (int i = 0; i < 4; ++i)
+          z2 += p[12 + i] * slope::tanh(p[i * 2] * D.w3_X0[j] + p[i * 2 + 1] * D.w3_X1[j] + p[8 + i]);
+        a2 = slope::sigmoid(z2);
+        J += log_likelihood(D.w3_y[j], a2);
+      }
+    }
+    if (nary_) J = slope::sum(std::span<const Var<>>(terms_));
+    return J * (-1.0 / pb::W3_M);
+  }
+
+  Var<> w4() {
+    const pb::Data& D = pb::data();
+    const Var<>* W1 = x_.data();
+    const Var<>* b1 = W1 + pb::W4_NH * pb::W4_NX;
+    const Var<>* W2 = b1 + pb::W4_NH;
+    const Var<>& b2 = x_[pb::W4_NP - 1];
+    terms_.clear();
+    Var<> J;
+    Var<> a1[pb::W4_NH];
+    for (int j = 0; j < pb::W4_M; ++j) {
+      const double* x = &D.w4_Xs[j * pb::W4_NX];
+      Var<> a2;
+      if (nary_) {
+        for (int i = 0; i < pb::W4_NH; ++i)
+          a1[i] = slope::relu(slope::dot(std::span<const Var<>>(W1 + i * pb::W4_NX, pb::W4_NX),
+                                         std::span<const double>(x, pb::W4_NX)) + b1[i]);
+        a2 = slope::sigmoid(slope::dot(std::span<const Var<>>(W2, pb::W4_NH), std::span<const Var<>>(a1)) + b2);
+        terms_.push_back(log_likelihood(D.w4_y[j], a2));
+      } else {
+        Var<> z2 = b2;
+        for (int i = 0; i < pb::W4_NH; ++i) {
+          Var<> z1 = b1[i];
+          for (int k = 0; k < pb::W4_NX; ++k) z1 += W1[i * pb::W4_NX + k] * x[k];
+          z2 += W2[i] * slope::relu(z1);
+        }
+        a2 = slope::sigmoid(z2);
+        J += log_likelihood(D.w4_y[j], a2);
+      }
+    }
+    if (nary_) J = slope::sum(std::span<const Var<>>(terms_));
+    return J * (-1.0 / pb::W4_M);
+  }
+
+  std::string w_;
+  bool nary_;
+  slope::Tape<> tape_;
+  std::vector<Var<>> x_, terms_;
+};
+
+// ==================================================================== ADOL-C ==
+
+adouble ad_sigmoid(const adouble& z) { return 1.0 / (1.0 + exp(-z)); }
+
+/// Records the workload on ADOL-C tape `tag`; returns the value.
+double adolc_record(const std::string& w, const std::vector<double>& in, short tag) {
+  const pb::Data& D = pb::data();
+  trace_on(tag);
+  std::vector<adouble> p(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) p[i] <<= in[i];
+  adouble y;
+  if (w == "W1") {
+    adouble s = 0.0;
+    for (const adouble& z : p) s += ad_sigmoid(z) + tanh(z) + fmax(z, 0.0) + fmax(z, 0.01 * z);
+    y = s;
+  } else if (w == "W2") {
+    adouble x = p[0];
+    for (long k = 0; k < pb::W2_K; ++k) x = tanh(p[1] * ad_sigmoid(x) + p[2]);
+    y = x;
+  } else if (w == "W3") {
+    adouble J = 0.0;
+    for (int j = 0; j < pb::W3_M; ++j) {
+      adouble z2 = p[16];
+      for (int i = 0; i < 4; ++i)
+        z2 += p[12 + i] * tanh(p[i * 2] * D.w3_X0[j] + p[i * 2 + 1] * D.w3_X1[j] + p[8 + i]);
+      adouble a2 = ad_sigmoid(z2);
+      J += D.w3_y[j] * log(a2) + (1.0 - D.w3_y[j]) * log(1.0 - a2);
+    }
+    y = J * (-1.0 / pb::W3_M);
+  } else {
+    const int nw = pb::W4_NH * pb::W4_NX;
+    adouble J = 0.0;
+    for (int j = 0; j < pb::W4_M; ++j) {
+      const double* x = &D.w4_Xs[j * pb::W4_NX];
+      adouble z2 = p[pb::W4_NP - 1];
+      for (int i = 0; i < pb::W4_NH; ++i) {
+        adouble z1 = p[nw + i];
+        for (int k = 0; k < pb::W4_NX; ++k) z1 += p[i * pb::W4_NX + k] * x[k];
+        z2 += p[nw + pb::W4_NH + i] * fmax(z1, 0.0);
+      }
+      adouble a2 = ad_sigmoid(z2);
+      J += D.w4_y[j] * log(a2) + (1.0 - D.w4_y[j]) * log(1.0 - a2);
+    }
+    y = J * (-1.0 / pb::W4_M);
+  }
+  double out = 0;
+  y >>= out;
+  trace_off();
+  return out;
+}
+
+short adolc_tag(const std::string& w) { return static_cast<short>(w[1] - '0'); }
+
+// ============================================================= the harness ==
+
+struct Row {
+  std::string workload, method;
+  double seconds = 0;          // median time per gradient
+  std::size_t statements = 0;  // slope rows: tape statements and operands
+  std::size_t operands = 0;
+  std::size_t tape_bytes = 0;
+};
+
+std::map<std::string, double> g_median;  // "W1/slope" -> median seconds per gradient
+std::size_t g_repetitions = 0;
+std::map<std::string, Row> g_rows;
+
+double relative_error(const std::vector<double>& g, const std::vector<double>& ref) {
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < ref.size(); ++i) {
+    num = std::max(num, std::fabs(g[i] - ref[i]));
+    den = std::max(den, std::fabs(ref[i]));
+  }
+  return num / den;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  fmt::print(stderr, "workloads: {}\n", what);
+  std::exit(1);
+}
+
+class TableReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    // Google Benchmark's own median over the repetitions (the aggregates are
+    // what reaches the display when only aggregates are shown).
+    for (const Run& r : runs) {
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median")
+        g_median[r.run_name.function_name] = r.GetAdjustedRealTime() * 1e-3;
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name == "mean")
+        g_repetitions = std::max<std::size_t>(g_repetitions, std::size_t(r.repetitions));
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    for (auto& [name, row] : g_rows) row.seconds = g_median[name];
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    fmt::print("\nMedians of {} repetitions, measured in this one run; ratios are of medians.\n",
+               g_repetitions);
+    fmt::print("{:<4} {:<14} {:>12} {:>9} {:>9} {:>11} {:>11} {:>7} {:>7} {:>9}\n", "", "row",
+               "ms/gradient", "x plain", "x hand", "statements", "operands", "B/stmt", "B/op",
+               "tape MB");
+    for (const char* w : {"W1", "W2", "W3", "W4"}) {
+      const Row* plain = find(w, "plain");
+      const Row* hand = find(w, "hand");
+      for (const char* m : {"plain", "hand", "slope", "slope-scalar", "adolc-retape", "adolc-replay"}) {
+        const Row* r = find(w, m);
+        if (r == nullptr || r->seconds == 0) continue;
+        const std::string ratio_plain = plain ? fmt::format("{:.2f}", r->seconds / plain->seconds) : "";
+        const std::string ratio_hand = hand ? fmt::format("{:.2f}", r->seconds / hand->seconds) : "";
+        if (r->statements > 0) {
+          const double stmt_bytes = sizeof(std::uint32_t) + sizeof(double);  // end offset + adjoint
+          const double op_bytes = sizeof(std::uint32_t) + sizeof(double);    // index + partial
+          fmt::print("{:<4} {:<14} {:>12.3f} {:>9} {:>9} {:>11} {:>11} {:>7.0f} {:>7.0f} {:>9.1f}\n", w,
+                     m, r->seconds * 1e3, ratio_plain, ratio_hand, r->statements, r->operands,
+                     stmt_bytes, op_bytes, double(r->tape_bytes) / 1e6);
+        } else {
+          fmt::print("{:<4} {:<14} {:>12.3f} {:>9} {:>9}\n", w, m, r->seconds * 1e3, ratio_plain,
+                     ratio_hand);
+        }
+      }
+    }
+    fmt::print("Peak resident memory of this process: {:.0f} MB\n", double(usage.ru_maxrss) / 1024);
+  }
+
+ private:
+  static const Row* find(const std::string& w, const std::string& m) {
+    auto it = g_rows.find(w + "/" + m);
+    return it == g_rows.end() ? nullptr : &it->second;
+  }
+};
+
+template <class F>
+void add(const std::string& workload, const std::string& method, F f) {
+  const std::string name = workload + "/" + method;
+  g_rows[name] = Row{workload, method};
+  benchmark::RegisterBenchmark(name.c_str(), [f](benchmark::State& state) mutable {
+    for (auto _ : state) benchmark::DoNotOptimize(f());
+  })->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0)
+      quick = true;
+    else
+      args.push_back(argv[i]);
+  }
+  std::string reps = quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=9";
+  std::string order = "--benchmark_enable_random_interleaving=true";
+  std::string min_time = quick ? "--benchmark_min_time=0.01" : "--benchmark_min_time=0.1";
+  std::string quiet = "--benchmark_display_aggregates_only=true";
+  if (args.size() == 1) args.insert(args.end(), {reps.data(), order.data(), min_time.data(), quiet.data()});
+
+  const pb::Data& D = pb::data();
+  static std::map<std::string, SlopeRunner*> runners;
+  for (const char* w : {"W1", "W2", "W3", "W4"}) {
+    const std::vector<double>& in = D.inputs(w);
+    std::vector<double> ref, g;
+    pb::hand(w, in, ref);
+    const double value = pb::plain(w, in);
+    // slope, both ways; each checked before it is timed.
+    for (bool nary : {true, false}) {
+      auto* runner = new SlopeRunner(w, nary);
+      const double v = runner->gradient(in, g);
+      const double err = relative_error(g, ref);
+      if (!(err < 1e-9) || !(std::fabs(v - value) <= 1e-9 * std::fabs(value)))
+        fail(fmt::format("{} slope{} gradient differs from the hand adjoint: relative error {:.3g}",
+                         w, nary ? "" : "-scalar", err));
+      const std::string method = nary ? "slope" : "slope-scalar";
+      add(w, method, [runner, &in, g]() mutable { return runner->gradient(in, g); });
+      Row& row = g_rows[std::string(w) + "/" + method];
+      row.statements = runner->tape().size();
+      row.operands = runner->tape().operands();
+      row.tape_bytes = runner->tape().memory();
+    }
+    // ADOL-C, checked the same way.
+    const short tag = adolc_tag(w);
+    adolc_record(w, in, tag);
+    g.assign(in.size(), 0.0);
+    gradient(tag, static_cast<int>(in.size()), in.data(), g.data());
+    if (!(relative_error(g, ref) < 1e-9))
+      fail(fmt::format("{} ADOL-C gradient differs from the hand adjoint: relative error {:.3g}", w,
+                       relative_error(g, ref)));
+    add(w, "plain", [w, &in] { return pb::plain(w, in); });
+    add(w, "hand", [w, &in, g]() mutable { return pb::hand(w, in, g); });
+    add(w, "adolc-retape", [w, &in, tag, g]() mutable {
+      adolc_record(w, in, tag);
+      return gradient(tag, static_cast<int>(in.size()), in.data(), g.data());
+    });
+    add(w, "adolc-replay", [&in, tag, g]() mutable {
+      return gradient(tag, static_cast<int>(in.size()), in.data(), g.data());
+    });
+  }
+  fmt::print("Every gradient agrees with the hand adjoint (relative error < 1e-9).\n");
+
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  TableReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+}

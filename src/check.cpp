@@ -1,12 +1,23 @@
-// check.cpp - numerical differentiation and error measures in
-// Boost.Multiprecision, compiled once.
+// check.cpp - numerical differentiation, primitive sweeps, gradient checks
+// and their reports, in Boost.Multiprecision, compiled once.
 #include "slope/check.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
+#include <fmt/format.h>
+
 namespace slope::check {
+
+namespace {
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+// 2^-11 of the smallest subnormal: enough to tell which double is nearest.
+const Real100 tiny_abs = ldexp(Real100(1), -1085);
+}  // namespace
 
 template <class R>
 NumericalDerivative<R> derivative(const std::function<R(const R&)>& f, const R& x, Side side,
@@ -17,34 +28,53 @@ NumericalDerivative<R> derivative(const std::function<R(const R&)>& f, const R& 
   // error expansion. Central differences have only even powers (ratio 4 per
   // column); one-sided ones have all powers (ratio 2).
   constexpr int levels = 16;
-  const R shrink = 2;
   const R ratio = side == Side::central ? R(4) : R(2);
+  const R eps = std::numeric_limits<R>::epsilon();
   R h = step > 0 ? step : R(ldexp(R(1), -6) * (abs(x) > 1 ? abs(x) : R(1)));
-  const R fx = side == Side::central ? R(0) : f(x);
+  R fmax = 0;  // the largest |f| seen: it sets the rounding floor
+  auto value = [&](const R& z) {
+    R v = f(z);
+    if (abs(v) > fmax) fmax = abs(v);
+    return v;
+  };
+  const R fx = side == Side::central ? R(0) : value(x);
   auto quotient = [&](const R& hh) -> R {
     switch (side) {
       case Side::left:
-        return (fx - f(x - hh)) / hh;
+        return (fx - value(x - hh)) / hh;
       case Side::right:
-        return (f(x + hh) - fx) / hh;
+        return (value(x + hh) - fx) / hh;
       default:
-        return (f(x + hh) - f(x - hh)) / (2 * hh);
+        return (value(x + hh) - value(x - hh)) / (2 * hh);
     }
   };
+  const R bad_error = std::numeric_limits<R>::infinity();
+  R q = quotient(h);
+  // Outside f's domain (or past an overflow) at this step: shrink it.
+  for (int tries = 0; tries < 40 && !isfinite(q); ++tries) {
+    h /= 64;
+    q = quotient(h);
+  }
+  if (!isfinite(q)) return {std::numeric_limits<R>::quiet_NaN(), bad_error, R(0)};
+  // A difference quotient's rounding error is about eps max|f| / h; the
+  // extrapolation amplifies it by a bounded factor (below 8 for both ratios).
+  auto floor_at = [&](const R& hh) { return R(16 * eps * fmax / hh); };
   std::vector<std::vector<R>> a(levels, std::vector<R>(levels));
-  a[0][0] = quotient(h);
-  NumericalDerivative<R> best{a[0][0], std::numeric_limits<R>::max()};
+  a[0][0] = q;
+  NumericalDerivative<R> best{q, bad_error, floor_at(h)};
   for (int i = 1; i < levels; ++i) {
-    h /= shrink;
+    h /= 2;
     a[0][i] = quotient(h);
+    if (!isfinite(a[0][i])) break;
     R fac = ratio;
     for (int j = 1; j <= i; ++j) {
       a[j][i] = (a[j - 1][i] * fac - a[j - 1][i - 1]) / (fac - 1);
       fac *= ratio;
       const R e1 = abs(a[j][i] - a[j - 1][i]);
       const R e2 = abs(a[j][i] - a[j - 1][i - 1]);
-      const R err = e1 > e2 ? e1 : e2;
-      if (err <= best.error) best = {a[j][i], err};
+      const R rounding = floor_at(h);
+      const R err = (e1 > e2 ? e1 : e2) + rounding;
+      if (err <= best.error) best = {a[j][i], err, rounding};
     }
     // Stop once the diagonal grows apart again: rounding has taken over.
     if (abs(a[i][i] - a[i - 1][i - 1]) >= 2 * best.error) break;
@@ -56,14 +86,72 @@ template NumericalDerivative<Real50> derivative(const std::function<Real50(const
                                                 const Real50&, Side, const Real50&);
 template NumericalDerivative<Real100> derivative(const std::function<Real100(const Real100&)>&,
                                                  const Real100&, Side, const Real100&);
+template NumericalDerivative<Real400> derivative(const std::function<Real400(const Real400&)>&,
+                                                 const Real400&, Side, const Real400&);
+
+namespace {
+
+template <class R>
+bool resolved(const NumericalDerivative<R>& d) {
+  if (!isfinite(d.value) || !isfinite(d.error)) return false;
+  return d.error <= 1e-25 * abs(d.value) || Real100(d.error) <= tiny_abs;
+}
+
+template <class R>
+bool rounding_limited(const NumericalDerivative<R>& d) {
+  return isfinite(d.error) && d.rounding * 2 >= d.error;
+}
+
+template <class R>
+Reference to_reference(const NumericalDerivative<R>& d, int digits) {
+  return {Real100(d.value), Real100(d.error), digits, {}};
+}
+
+}  // namespace
+
+Reference staged_derivative(const Functions& f, double x, Side side, double step, int max_digits) {
+  // 50 digits, retried once with a smaller step if truncation limited it.
+  auto d50 = derivative<Real50>(f.f50, Real50(x), side, Real50(step));
+  if (resolved(d50)) return to_reference(d50, 50);
+  if (isfinite(d50.value) && !rounding_limited(d50)) {
+    const double h = step > 0 ? step : std::ldexp(1.0, -6) * std::fmax(1.0, std::fabs(x));
+    d50 = derivative<Real50>(f.f50, Real50(x), side, Real50(std::ldexp(h, -12)));
+    if (resolved(d50)) return to_reference(d50, 50);
+  }
+  if (!isfinite(d50.value)) {
+    Reference r{Real100(nan), Real100(inf), 0};
+    r.why = "the function is not finite near x in 50 digits";
+    return r;
+  }
+  if (max_digits < 100 || !rounding_limited(d50)) {
+    Reference r = to_reference(d50, 0);
+    r.why = fmt::format("the 50-digit estimate has relative error {:.2g} (truncation-limited)",
+                        static_cast<double>(d50.error / abs(d50.value)));
+    return r;
+  }
+  const auto d100 = derivative<Real100>(f.f100, Real100(x), side, Real100(step));
+  if (resolved(d100)) return to_reference(d100, 100);
+  if (max_digits >= 400 && f.f400 && isfinite(d100.value) && rounding_limited(d100)) {
+    const auto d400 = derivative<Real400>(f.f400, Real400(x), side, Real400(step));
+    if (resolved(d400)) return to_reference(d400, 400);
+    Reference r = to_reference(d400, 0);
+    r.why = fmt::format("even 400 digits leave an error estimate of {:.2g} on {:.3g}",
+                        static_cast<double>(d400.error), static_cast<double>(d400.value));
+    return r;
+  }
+  Reference r = to_reference(d100, 0);
+  r.why = fmt::format("the 100-digit estimate {:.3g} has error {:.2g}",
+                      static_cast<double>(d100.value), static_cast<double>(d100.error));
+  return r;
+}
 
 double ulp_error(double computed, const Real50& exact) {
   using boost::multiprecision::isinf;
   using boost::multiprecision::isnan;
-  if (std::isnan(computed) || isnan(exact)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isnan(computed) || isnan(exact)) return nan;
   const double nearest = static_cast<double>(exact);
   if (std::isinf(nearest) || std::isinf(computed))
-    return computed == nearest ? 0.0 : std::numeric_limits<double>::infinity();
+    return computed == nearest ? 0.0 : inf;
   const double mag = std::fabs(nearest);
   const double ulp = mag < std::numeric_limits<double>::min()
                          ? std::numeric_limits<double>::denorm_min()
@@ -74,10 +162,614 @@ double ulp_error(double computed, const Real50& exact) {
 
 double relative_error(double computed, const Real50& exact) {
   using boost::multiprecision::isnan;
-  if (std::isnan(computed) || isnan(exact)) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isnan(computed) || isnan(exact)) return nan;
+  if (boost::multiprecision::isinf(exact) || std::isinf(computed))
+    return Real50(computed) == exact ? 0.0 : inf;
   const Real50 diff = abs(Real50(computed) - exact);
   if (exact == 0) return static_cast<double>(diff);
   return static_cast<double>(diff / abs(exact));
+}
+
+std::string_view to_string(Status s) {
+  switch (s) {
+    case Status::pass:
+      return "PASS";
+    case Status::fail:
+      return "FAIL";
+    default:
+      return "CANNOT CHECK";
+  }
+}
+
+Tolerance documented_tolerance(std::string_view name) {
+  // Measured with slope-check over the full sweep (README, "Verification"),
+  // rounded up; the four activations have the targets of issue 3.
+  struct Entry {
+    std::string_view name;
+    Tolerance t;
+  };
+  static const Entry entries[] = {
+      {"sigmoid", {3, 4, 2}}, {"tanh", {3, 4, 2}},   {"relu", {3, 4, 2}},
+      {"leaky_relu", {3, 4, 2}}, {"softplus", {3, 4, 2}}, {"exp", {2, 2, 2}},
+      {"exp2", {2, 2, 2}},    {"expm1", {2, 3, 2}},   {"log", {2, 2, 2}},
+      {"log2", {2, 2, 2}},    {"log10", {2, 2, 2}},   {"log1p", {2, 2, 2}},
+      {"sqrt", {2, 2, 2}},    {"cbrt", {3, 5, 2}},    {"sin", {2, 2, 2}},
+      {"cos", {2, 2, 2}},     {"tan", {2, 3, 2}},     {"asin", {2, 3, 2}},
+      {"acos", {2, 3, 2}},    {"atan", {2, 3, 2}},    {"sinh", {2, 2, 2}},
+      {"cosh", {2, 2, 2}},    {"asinh", {2, 3, 2}},   {"acosh", {2, 3, 2}},
+      {"atanh", {2, 3, 2}},   {"erf", {2, 3, 2}},     {"erfc", {3, 3, 2}},
+      {"abs", {0, 0, 0}},     {"neg", {0, 0, 0}},     {"add", {1, 0, 1}},
+      {"sub", {1, 0, 1}},     {"mul", {1, 0, 1}},     {"div", {1, 2, 2}},
+      {"pow", {2, 3, 2}},     {"min", {0, 0, 0}},     {"max", {0, 0, 0}},
+  };
+  for (const Entry& e : entries)
+    if (e.name == name) return e.t;
+  return Tolerance{};
+}
+
+// ========================================================= unary sweeps ===
+
+namespace detail {
+
+namespace {
+
+double distance_to(const std::vector<double>& pts, double x) {
+  double d = inf;
+  for (double p : pts) d = std::min(d, std::fabs(x - p));
+  return d;
+}
+
+bool is_kink(const UnaryUnderTest& p, double x) {
+  return std::find(p.kinks.begin(), p.kinks.end(), x) != p.kinks.end();
+}
+
+// The largest step for a numerical derivative at x: small against x, inside
+// the domain and clear of kinks and singularities.
+double step_at(const UnaryUnderTest& p, double x) {
+  double h = std::ldexp(1.0, -6) * std::fmax(1.0, std::fabs(x));
+  if (std::isfinite(p.domain.lo)) h = std::min(h, std::fabs(x - p.domain.lo) / 2);
+  if (std::isfinite(p.domain.hi)) h = std::min(h, std::fabs(p.domain.hi - x) / 2);
+  h = std::min(h, distance_to(p.kinks, x) / 2);
+  h = std::min(h, distance_to(p.singularities, x) / 2);
+  // Half the distance from a subnormal to its kink can round to 0, which
+  // would mean "the default step": the smallest subnormal step is safe.
+  return h > 0 ? h : std::numeric_limits<double>::denorm_min();
+}
+
+// The value in 100 digits, trusted only where the 50-digit evaluation agrees
+// (it does not, e.g., where argument reduction needs more digits than either).
+bool reference_value(const Functions& f, double x, Real100& out, std::string& why) {
+  const Real100 v100 = f.f100(Real100(x));
+  const Real50 v50 = f.f50(Real50(x));
+  if (isnan(v100)) {
+    why = "the function is NaN there in 100 digits";
+    return false;
+  }
+  if (std::fabs(x) >= 0x1p40 && f.f400) {
+    // Beyond 2^40 argument reduction (sin of 1e300) needs more digits than
+    // 50 or 100 carry, and some functions misbehave (exp2 of -2^46 is -inf
+    // in Boost.Multiprecision 1.74): the 400-digit value must agree too.
+    const Real100 v400(f.f400(Real400(x)));
+    if (isinf(v100) || isnan(v400) || abs(v400 - v100) > 1e-30 * abs(v400)) {
+      why = "at this huge argument the 100- and 400-digit values disagree, or overflow";
+      return false;
+    }
+  }
+  if (isinf(v100) || isinf(v50)) {
+    if (Real100(v50) != v100) {
+      why = "the 50- and 100-digit values disagree (one overflows)";
+      return false;
+    }
+    out = v100;
+    return true;
+  }
+  const Real100 diff = abs(v100 - Real100(v50));
+  if (diff > 1e-30 * abs(v100) && diff > tiny_abs) {
+    why = fmt::format("the 50- and 100-digit values differ by {:.2g} relative: the "
+                      "multiprecision function is not accurate here",
+                      static_cast<double>(diff / abs(v100)));
+    return false;
+  }
+  out = v100;
+  return true;
+}
+
+bool subnormal(const Real100& v) {
+  const double d = std::fabs(static_cast<double>(v));
+  return d < std::numeric_limits<double>::min();
+}
+
+std::string describe_x(double x) { return fmt::format("{:.17g}", x); }
+
+}  // namespace
+
+PointCheck check_point(const UnaryUnderTest& p, double x, const SweepOptions& options) {
+  PointCheck c;
+  c.x = x;
+  if (std::isnan(x)) {
+    const auto [v, d] = p.tape(x);
+    c.value = v;
+    c.derivative = d;
+    if (std::isnan(v)) {
+      c.why = "NaN in, NaN out";
+    } else {
+      c.status = Status::fail;
+      c.why = fmt::format("NaN input gave value {} (derivative {}), not NaN", v, d);
+    }
+    return c;
+  }
+  if (std::isinf(x)) {
+    const bool inside = x > 0 ? p.domain.hi == inf : p.domain.lo == -inf;
+    if (!inside) {
+      c.status = Status::cannot_check;
+      c.why = fmt::format("cannot check here, because {} is outside the domain", x);
+      return c;
+    }
+    const auto [v, d] = p.tape(x);
+    c.value = v;
+    c.derivative = d;
+    const Real100 limit = p.forward.f100(Real100(x));
+    const double expected = static_cast<double>(limit);
+    const bool value_ok = (std::isnan(expected) && std::isnan(v)) || expected == v;
+    const bool derivative_ok = std::isnan(v) ? std::isnan(d) : !std::isnan(d);
+    if (!value_ok || !derivative_ok) {
+      c.status = Status::fail;
+      c.why = fmt::format("at {}: value {} (expected {}), derivative {}", x, v, expected, d);
+    } else {
+      c.why = "the limit at infinity";
+    }
+    return c;
+  }
+  if (!p.domain.contains(x)) {
+    c.status = Status::cannot_check;
+    c.why = fmt::format("cannot check here, because x = {} is outside the domain of {}",
+                        describe_x(x), p.name);
+    return c;
+  }
+  if (is_kink(p, x)) {
+    c.status = Status::cannot_check;
+    c.why = fmt::format("cannot check here with a central difference, because x = {} is a "
+                        "kink: see the kink check (one-sided derivatives)",
+                        describe_x(x));
+    return c;
+  }
+  const auto [v, d] = p.tape(x);
+  c.value = v;
+  c.derivative = d;
+  Real100 value_ref;
+  std::string why;
+  if (!reference_value(p.forward, x, value_ref, why)) {
+    c.status = Status::cannot_check;
+    c.why = "cannot check here, because " + why;
+    return c;
+  }
+  const Tolerance& tol = options.tolerance;
+  c.value_ulps = ulp_error(v, Real50(value_ref));
+  c.value_relative = relative_error(v, Real50(value_ref));
+  c.value_subnormal = subnormal(value_ref);
+  const double value_allowed = c.value_subnormal ? tol.subnormal_ulps : tol.value_ulps;
+  if (!(c.value_ulps <= value_allowed)) {
+    c.status = Status::fail;
+    c.why = fmt::format("value {} is {:.3g} ULP from {:.17g}", v, c.value_ulps,
+                        static_cast<double>(value_ref));
+  }
+  const bool endpoint = x == p.domain.lo || x == p.domain.hi;
+  if (endpoint || distance_to(p.singularities, x) == 0) {
+    c.digits = 0;
+    if (c.status == Status::pass)
+      c.why = "the derivative is not checked at a domain boundary or singularity";
+    return c;
+  }
+  const Reference ref = staged_derivative(p.forward, x, Side::central, step_at(p, x),
+                                          options.max_digits);
+  c.digits = ref.digits;
+  if (ref.digits == 0) {
+    if (c.status == Status::pass) {
+      c.status = Status::cannot_check;
+      c.why = "cannot check the derivative here, because " + ref.why;
+    }
+    return c;
+  }
+  c.derivative_ulps = ulp_error(d, Real50(ref.value));
+  c.derivative_relative = relative_error(d, Real50(ref.value));
+  c.derivative_subnormal = subnormal(ref.value);
+  const double allowed = c.derivative_subnormal ? tol.subnormal_ulps : tol.derivative_ulps;
+  if (!(c.derivative_ulps <= allowed)) {
+    c.status = Status::fail;
+    c.why += fmt::format("{}derivative {} is {:.3g} ULP from {:.17g}", c.why.empty() ? "" : "; ",
+                         d, c.derivative_ulps, static_cast<double>(ref.value));
+  }
+  return c;
+}
+
+namespace {
+
+void note(Worst& w, double ulps, double relative, double at, double at2 = nan) {
+  if (ulps > w.ulps || (std::isnan(w.at) && ulps >= w.ulps)) {
+    w.ulps = ulps;
+    w.at = at;
+    w.at2 = at2;
+  }
+  if (relative > w.relative) w.relative = relative;
+}
+
+void record_failure(PrimitiveReport& r, std::string msg) {
+  r.status = Status::fail;
+  if (r.failures.size() < 8) r.failures.push_back(std::move(msg));
+}
+
+std::vector<double> sweep_points(const UnaryUnderTest& p, const SweepOptions& o) {
+  std::vector<double> pts;
+  std::mt19937_64 rng(o.seed);
+  const double lo = std::max(p.domain.lo, -750.0), hi = std::min(p.domain.hi, 750.0);
+  for (int i = 0; i < o.grid; ++i) pts.push_back(lo + (hi - lo) * i / std::max(1, o.grid - 1));
+  std::uniform_real_distribution<double> bend(-45.0, 45.0), mantissa(1.0, 2.0);
+  for (int i = 0; i < o.bend; ++i) pts.push_back(bend(rng));
+  for (int k = -1074; k <= 1023; k += std::max(1, o.binade_stride)) {
+    for (double s : {1.0, -1.0}) {
+      pts.push_back(s * std::ldexp(1.0, k));
+      for (int m = 0; m < o.per_binade; ++m) pts.push_back(s * std::ldexp(mantissa(rng), k));
+    }
+  }
+  pts.push_back(std::numeric_limits<double>::max());
+  pts.push_back(-std::numeric_limits<double>::max());
+  // Just inside finite domain ends, and the ends themselves.
+  for (double b : {p.domain.lo, p.domain.hi}) {
+    if (!std::isfinite(b)) continue;
+    pts.push_back(b);
+    for (int j = 1; j <= 52; ++j) {
+      const double off = std::ldexp(std::fmax(1.0, std::fabs(b)), -j);
+      pts.push_back(b + off);
+      pts.push_back(b - off);
+    }
+    pts.push_back(std::nextafter(b, inf));
+    pts.push_back(std::nextafter(b, -inf));
+  }
+  // Both sides of each kink and singularity.
+  for (double k : p.kinks) {
+    pts.push_back(std::nextafter(k, inf));
+    pts.push_back(std::nextafter(k, -inf));
+    for (int j = 1; j <= 60; j += 3) {
+      pts.push_back(k + std::ldexp(1.0, -j));
+      pts.push_back(k - std::ldexp(1.0, -j));
+    }
+  }
+  for (double s : p.singularities) pts.push_back(s);
+  std::vector<double> kept;
+  for (double x : pts)
+    if (p.domain.contains(x) || x == p.domain.lo || x == p.domain.hi) kept.push_back(x);
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  return kept;
+}
+
+KinkCheck check_kink(const UnaryUnderTest& p, double k, const SweepOptions& o) {
+  KinkCheck c;
+  c.at = k;
+  const auto [v, d] = p.tape(k);
+  c.documented = d;
+  double h = std::ldexp(1.0, -6) * std::fmax(1.0, std::fabs(k));
+  for (double other : p.kinks)
+    if (other != k) h = std::min(h, std::fabs(other - k) / 2);
+  const Reference left = staged_derivative(p.forward, k, Side::left, h, o.max_digits);
+  const Reference right = staged_derivative(p.forward, k, Side::right, h, o.max_digits);
+  if (left.digits == 0 || right.digits == 0) {
+    c.status = Status::cannot_check;
+    c.why = "cannot check the kink, because a one-sided derivative is unresolved: " +
+            (left.digits == 0 ? left.why : right.why);
+    return c;
+  }
+  c.left = static_cast<double>(left.value);
+  c.right = static_cast<double>(right.value);
+  const bool is_right = ulp_error(d, Real50(right.value)) <= 1;
+  const bool is_left = ulp_error(d, Real50(left.value)) <= 1;
+  const double lo = std::min(c.left, c.right), hi = std::max(c.left, c.right);
+  if (is_right)
+    c.claim = "right";
+  else if (is_left)
+    c.claim = "left";
+  else if (lo <= d && d <= hi)
+    c.claim = d == (c.left + c.right) / 2 ? "midpoint" : "between";
+  else
+    c.claim = "neither";
+  if (c.claim == "neither") {
+    c.status = Status::fail;
+    c.why = fmt::format("at the kink {}: derivative {} is not between the one-sided derivatives "
+                        "{} and {}",
+                        k, d, c.left, c.right);
+  }
+  if (k == 0) {  // -0 must behave like +0
+    const auto [vm, dm] = p.tape(-0.0);
+    if (dm != d || vm != v) {
+      c.status = Status::fail;
+      c.why += fmt::format("{}at -0 the tape gives ({}, {}), at +0 ({}, {})",
+                           c.why.empty() ? "" : "; ", vm, dm, v, d);
+    }
+  }
+  if (p.has_documented_kink_value && d != p.documented_kink_value) {
+    c.status = Status::fail;
+    c.why += fmt::format("{}the tape gives {} at the kink, the block documents at_kink = {}",
+                         c.why.empty() ? "" : "; ", d, p.documented_kink_value);
+  }
+  return c;
+}
+
+}  // namespace
+
+PrimitiveReport sweep(const UnaryUnderTest& p, const SweepOptions& options) {
+  PrimitiveReport r;
+  r.name = p.name;
+  r.rule = p.rule;
+  r.tolerance = options.tolerance;
+  std::vector<double> pts = sweep_points(p, options);
+  pts.push_back(nan);
+  pts.push_back(inf);
+  pts.push_back(-inf);
+  for (double x : pts) {
+    if (is_kink(p, x)) continue;
+    ++r.points;
+    const PointCheck c = check_point(p, x, options);
+    if (c.status == Status::cannot_check || (c.digits == 0 && std::isfinite(x))) {
+      ++r.unresolved;
+      if (r.unresolved_example.empty()) r.unresolved_example = describe_x(x) + ": " + c.why;
+    }
+    if (c.status != Status::cannot_check) ++r.checked;
+    if (c.status == Status::fail)
+      record_failure(r, fmt::format("x = {}: {}", describe_x(x), c.why));
+    if (!std::isfinite(x) || c.status == Status::cannot_check) continue;
+    note(c.value_subnormal ? r.value_subnormal : r.value, c.value_ulps, c.value_relative, x);
+    if (c.digits != 0)
+      note(c.derivative_subnormal ? r.derivative_subnormal : r.derivative, c.derivative_ulps,
+           c.derivative_relative, x);
+  }
+  std::vector<std::string> conventions;
+  for (double k : p.kinks) {
+    ++r.points;
+    KinkCheck kc = check_kink(p, k, options);
+    if (kc.status == Status::fail) record_failure(r, kc.why);
+    if (kc.status == Status::cannot_check) {
+      ++r.unresolved;
+      if (r.status == Status::pass) {
+        r.status = Status::cannot_check;
+        r.reason = kc.why;
+      }
+    } else {
+      ++r.checked;
+    }
+    conventions.push_back(fmt::format("g'({})={} ({})", k, kc.documented, kc.claim));
+    r.kinks.push_back(std::move(kc));
+  }
+  r.kink_convention = conventions.empty() ? "-" : fmt::format("{}", fmt::join(conventions, ", "));
+  if (r.status == Status::fail) {
+    r.reason = r.failures.front();
+  } else if (r.checked == 0) {
+    r.status = Status::cannot_check;
+    r.reason = "cannot check, because no point of the sweep had a resolved reference";
+  }
+  return r;
+}
+
+// ======================================================== binary sweeps ===
+
+PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options) {
+  PrimitiveReport r;
+  r.name = p.name;
+  r.rule = p.rule;
+  r.tolerance = options.tolerance;
+  r.kink_convention = "-";
+  std::vector<double> base = {0,    1e-300, 0x1p-20, 0.1,   0.5,  0.75, 1,   1.5,
+                              2,    3.7,    10,      100,   1e10, 1e100, 1e300};
+  std::mt19937_64 rng(options.seed);
+  std::uniform_real_distribution<double> u(-10.0, 10.0);
+  const int extra = std::max(2, options.bend / 50);
+  std::vector<double> values;
+  for (double b : base) {
+    values.push_back(b);
+    if (b != 0) values.push_back(-b);
+  }
+  for (int i = 0; i < extra; ++i) values.push_back(u(rng));
+  const Tolerance& tol = options.tolerance;
+  bool saw_kink = false;
+  for (double a : values) {
+    for (double b : values) {
+      if (!p.in_domain(a, b)) continue;
+      ++r.points;
+      const auto t = p.tape(a, b);
+      // The value.
+      const Real100 v100 = p.f100(Real100(a), Real100(b));
+      const Real50 v50 = p.f50(Real50(a), Real50(b));
+      const Real100 diff = abs(v100 - Real100(v50));
+      if (isnan(v100) || (!isinf(v100) && diff > 1e-30 * abs(v100) && diff > tiny_abs)) {
+        ++r.unresolved;
+        continue;
+      }
+      const double vu = ulp_error(t[0], Real50(v100));
+      note(subnormal(v100) ? r.value_subnormal : r.value, vu, relative_error(t[0], Real50(v100)),
+           a, b);
+      if (!(vu <= (subnormal(v100) ? tol.subnormal_ulps : tol.value_ulps)))
+        record_failure(r, fmt::format("({}, {}): value {} is {:.3g} ULP off", a, b, t[0], vu));
+      bool all_resolved = true;
+      for (int i = 0; i < 2; ++i) {
+        const double xi = i == 0 ? a : b;
+        Functions fs;
+        fs.f50 = [&](const Real50& z) { return i == 0 ? p.f50(z, Real50(b)) : p.f50(Real50(a), z); };
+        fs.f100 = [&](const Real100& z) {
+          return i == 0 ? p.f100(z, Real100(b)) : p.f100(Real100(a), z);
+        };
+        const double d = t[1 + i];
+        if (p.kink(a, b)) {
+          saw_kink = true;
+          const double h = std::ldexp(1.0, -6) * std::fmax(1.0, std::fabs(xi));
+          const Reference lft = staged_derivative(fs, xi, Side::left, h, 100);
+          const Reference rgt = staged_derivative(fs, xi, Side::right, h, 100);
+          if (lft.digits == 0 || rgt.digits == 0) {
+            all_resolved = false;
+            continue;
+          }
+          const double l = static_cast<double>(lft.value), rr = static_cast<double>(rgt.value);
+          if (!(std::min(l, rr) <= d && d <= std::max(l, rr)))
+            record_failure(r, fmt::format("kink ({}, {}): partial {} = {} not between {} and {}",
+                                          a, b, i + 1, d, l, rr));
+          continue;
+        }
+        double h = std::ldexp(1.0, -6) * std::fmax(1.0, std::fabs(xi));
+        if (xi != 0) h = std::min(h, std::fabs(xi) / 2);
+        if (a != b) h = std::min(h, std::fabs(a - b) / 2);
+        const Reference ref = staged_derivative(fs, xi, Side::central, h, 100);
+        if (ref.digits == 0) {
+          all_resolved = false;
+          if (r.unresolved_example.empty())
+            r.unresolved_example = fmt::format("({}, {}): {}", a, b, ref.why);
+          continue;
+        }
+        const double du = ulp_error(d, Real50(ref.value));
+        note(subnormal(ref.value) ? r.derivative_subnormal : r.derivative, du,
+             relative_error(d, Real50(ref.value)), a, b);
+        if (!(du <= (subnormal(ref.value) ? tol.subnormal_ulps : tol.derivative_ulps)))
+          record_failure(r, fmt::format("({}, {}): partial {} = {} is {:.3g} ULP from {:.17g}", a,
+                                        b, i + 1, d, du, static_cast<double>(ref.value)));
+      }
+      if (all_resolved)
+        ++r.checked;
+      else
+        ++r.unresolved;
+    }
+  }
+  // NaN propagates (where IEEE says it does: pow(1, NaN) is 1).
+  for (auto [a, b] : {std::pair{nan, 2.0}, std::pair{2.0, nan}}) {
+    ++r.points;
+    const auto t = p.tape(a, b);
+    if (!std::isnan(t[0])) record_failure(r, fmt::format("({}, {}) gave {}, not NaN", a, b, t[0]));
+    ++r.checked;
+  }
+  if (saw_kink) r.kink_convention = "ties: between one-sided";
+  if (r.status == Status::fail)
+    r.reason = r.failures.front();
+  else if (r.checked == 0) {
+    r.status = Status::cannot_check;
+    r.reason = "cannot check, because no pair had a resolved reference";
+  }
+  return r;
+}
+
+// ======================================================= gradient checks ==
+
+std::vector<std::vector<double>> sign_vectors(std::size_t n, int count, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<double>> out;
+  for (int c = 0; c < count; ++c) {
+    std::vector<double> s(n);
+    for (double& v : s) v = (rng() & 1U) != 0 ? 1.0 : -1.0;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+GradientReport assemble(const GradientData& d, const GradientOptions& o) {
+  GradientReport r;
+  r.value = d.value;
+  if (!std::isfinite(d.value)) {
+    r.status = Status::cannot_check;
+    r.reason = fmt::format("cannot check here, because f(x) = {} is not finite", d.value);
+    return r;
+  }
+  constexpr double u = 0x1p-53;
+  for (std::size_t i = 0; i < d.x.size(); ++i) {
+    ComponentCheck c;
+    c.index = i;
+    c.x = d.x[i];
+    c.tape = d.tape[i];
+    const Reference& ref = d.references[i];
+    c.digits = ref.digits;
+    c.reference = static_cast<double>(ref.value);
+    c.reference_error = static_cast<double>(ref.error);
+    c.condition = static_cast<double>(d.condition[i]);
+    if (ref.digits == 0) {
+      c.status = Status::cannot_check;
+      c.why = "cannot check here, because " + ref.why;
+      r.components.push_back(std::move(c));
+      continue;
+    }
+    const Real50 exact(ref.value);
+    c.error = static_cast<double>(abs(Real50(c.tape) - exact));
+    c.ulps = ulp_error(c.tape, exact);
+    c.allowed = o.roundoff_units * u * (std::fabs(c.reference) + c.condition) +
+                4 * c.reference_error + std::numeric_limits<double>::denorm_min();
+    // The 50-digit tape against the reference: the chain rule itself.
+    const Real50 mp_err = abs(d.tape50[i] - exact);
+    const Real50 mp_scale = abs(exact) > 0 ? abs(exact) : Real50(1);
+    const Real50 mp_floor = Real50(4 * c.reference_error);
+    c.mp_digits = mp_err <= mp_floor ? 99.0
+                                     : -static_cast<double>(log10(Real50((mp_err - mp_floor) / mp_scale)));
+    c.mp_digits = std::min(c.mp_digits, 99.0);
+    if (std::isnan(c.tape) || !(c.error <= c.allowed)) {
+      c.status = Status::fail;
+      c.why = fmt::format("double tape off by {:.3g} (allowed {:.3g})", c.error, c.allowed);
+    }
+    if (c.mp_digits < o.mp_digits) {
+      c.status = Status::fail;
+      c.why += fmt::format("{}50-digit tape has only {:.1f} correct digits",
+                           c.why.empty() ? "" : "; ", c.mp_digits);
+    }
+    r.components.push_back(std::move(c));
+  }
+  for (const ComponentCheck& c : r.components) {
+    if (c.status == Status::fail) {
+      r.status = Status::fail;
+      if (r.reason.empty()) r.reason = fmt::format("component {}: {}", c.index, c.why);
+    }
+  }
+  if (r.status == Status::pass) {
+    for (const ComponentCheck& c : r.components)
+      if (c.status == Status::cannot_check) {
+        r.status = Status::cannot_check;
+        r.reason = fmt::format("component {}: {}", c.index, c.why);
+        break;
+      }
+  }
+  return r;
+}
+
+}  // namespace detail
+
+// ============================================================== reports ===
+
+std::string to_string(const PrimitiveReport& r) {
+  std::string s = fmt::format("{} ({}): {}, {} points, {} checked, {} unresolved\n", r.name,
+                              r.rule, to_string(r.status), r.points, r.checked, r.unresolved);
+  s += fmt::format("  {:<12} {:>10} {:>12} {:>24}   {:>10} {:>24}\n", "", "max ULP", "max rel",
+                   "at", "subn. ULP", "at");
+  auto row = [&](std::string_view what, const Worst& w, const Worst& sub, double tol) {
+    s += fmt::format("  {:<12} {:>10.3g} {:>12.3g} {:>24.17g}   {:>10.3g} {:>24.17g}   (allowed {})\n",
+                     what, w.ulps, w.relative, w.at, sub.ulps, sub.at, tol);
+  };
+  row("value", r.value, r.value_subnormal, r.tolerance.value_ulps);
+  row("derivative", r.derivative, r.derivative_subnormal, r.tolerance.derivative_ulps);
+  for (const KinkCheck& k : r.kinks)
+    s += fmt::format("  kink at {}: tape {} = {} derivative (left {}, right {}) {}{}\n", k.at,
+                     k.documented, k.claim, k.left, k.right, to_string(k.status),
+                     k.why.empty() ? "" : ": " + k.why);
+  if (!r.unresolved_example.empty())
+    s += fmt::format("  unresolved, e.g. x = {}\n", r.unresolved_example);
+  for (const std::string& f : r.failures) s += fmt::format("  FAIL {}\n", f);
+  if (r.status != Status::pass && !r.reason.empty() && r.failures.empty())
+    s += fmt::format("  {}\n", r.reason);
+  return s;
+}
+
+std::string to_string(const GradientReport& r) {
+  std::string s = fmt::format("gradient check: {}   f(x) = {:.17g}\n", to_string(r.status), r.value);
+  if (!r.reason.empty()) s += fmt::format("  {}\n", r.reason);
+  if (r.components.empty()) return s;
+  s += fmt::format("  {:>3} {:>12} {:>24} {:>24} {:>10} {:>10} {:>8} {:>10} {:>7} {:>6}  {}\n", "i",
+                   "x", "tape (double)", "numerical (50+ digits)", "error", "allowed", "ULP",
+                   "kappa", "mp dig", "ref", "verdict");
+  for (const ComponentCheck& c : r.components)
+    s += fmt::format("  {:>3} {:>12.6g} {:>24.17g} {:>24.17g} {:>10.3g} {:>10.3g} {:>8.3g} {:>10.3g} "
+                     "{:>7.1f} {:>6}  {}{}\n",
+                     c.index, c.x, c.tape, c.reference, c.error, c.allowed, c.ulps, c.condition,
+                     c.mp_digits, c.digits, to_string(c.status), c.why.empty() ? "" : ": " + c.why);
+  return s;
 }
 
 }  // namespace slope::check

@@ -1,16 +1,41 @@
 // check.hpp - verification against high-precision numerical differentiation.
 //
-// Numerical derivatives are computed in Boost.Multiprecision (50 digits by
-// default), by Richardson extrapolation of finite differences (Ridders'
-// scheme), with an error estimate: the reference is exact to far more digits
-// than a double carries. The multiprecision arithmetic itself is compiled
-// once, in src/check.cpp; code that includes this header only instantiates
-// the user's own function for the multiprecision type.
+// Three tools, from the smallest up:
+//
+//   check::derivative<R>(f, x)      f'(x) in precision R (50, 100 or 400
+//                                   digits) with an error estimate;
+//   check::primitive(P{})           a sweep of a primitive (built in or
+//                                   yours) over its whole double domain,
+//                                   value and derivative in ULPs;
+//   check::gradient(f, x)           the tape gradient of a generic callable
+//                                   against the numerical gradient, with a
+//                                   pass/fail decision from an error model.
+//
+// Numerical derivatives are Richardson-extrapolated finite differences
+// (Ridders' scheme) whose error estimate includes the rounding floor of the
+// working precision, so a result is only ever trusted when it is known to be
+// exact to far more digits than a double carries. Every check answers pass,
+// fail, or "cannot check here, because ...": never a PASS it cannot back.
+//
+// The multiprecision machinery is compiled once, in src/check.cpp; code that
+// includes this header only instantiates its own function (or primitive) for
+// the multiprecision types.
 #pragma once
 
+#include <cmath>
+#include <cstdint>
 #include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/multiprecision/cpp_bin_float.hpp>
+#include <fmt/format.h>
+
+#include "slope/derivatives.hpp"
+#include "slope/primitives.hpp"
 
 namespace slope::check {
 
@@ -18,22 +43,30 @@ namespace slope::check {
 using Real50 = boost::multiprecision::cpp_bin_float_50;
 /// 100 digits, for derivatives far smaller than the function value (tails).
 using Real100 = boost::multiprecision::cpp_bin_float_100;
+/// 400 digits: the last resort in the saturated tails, where f' is as small
+/// as the smallest subnormal (tanh'(372) ~ 1e-323 next to tanh(372) ~ 1).
+using Real400 = boost::multiprecision::number<boost::multiprecision::cpp_bin_float<400>>;
 
 /// Which finite differences to use: central (smooth points), or one-sided
 /// from the left or the right (at a kink, for the one-sided derivatives).
 enum class Side { central, left, right };
 
 /// A numerically computed derivative and an estimate of its absolute error.
+/// `error` includes `rounding`, the floor set by the working precision:
+/// about eps_R max|f| / h for the smallest step h used.
 template <class R>
 struct NumericalDerivative {
   R value;
   R error;
+  R rounding{};
 };
 
 /// f'(x) by Richardson-extrapolated finite differences in precision R.
 /// `step` is the largest step used: the function must be smooth on
 /// [x - step, x + step] (or the one side used); 0 picks 2^-6 max(1, |x|).
-/// Supported R: Real50 and Real100.
+/// If f is not finite at the first step (outside its domain), the step is
+/// shrunk until it is. A NaN value with an infinite error means there was no
+/// usable step. Supported R: Real50, Real100 and Real400.
 template <class R>
 NumericalDerivative<R> derivative(const std::function<R(const R&)>& f, const R& x,
                                   Side side = Side::central, const R& step = R(0));
@@ -42,15 +75,35 @@ extern template NumericalDerivative<Real50> derivative(const std::function<Real5
                                                        const Real50&, Side, const Real50&);
 extern template NumericalDerivative<Real100> derivative(
     const std::function<Real100(const Real100&)>&, const Real100&, Side, const Real100&);
+extern template NumericalDerivative<Real400> derivative(
+    const std::function<Real400(const Real400&)>&, const Real400&, Side, const Real400&);
 
-/// A reference derivative at a double point, computed in the lowest
-/// precision (50 or 100 digits) whose error estimate is below 1e-25 of the
-/// value; `digits` says which one, 0 if neither was good enough.
+/// A reference derivative at a double point. `digits` is the precision that
+/// resolved it (50, 100 or 400) and 0 if none did; then `why` says why.
+/// Resolved means: error estimate below 1e-25 of the value, or below 2^-1100
+/// in absolute terms (far below the smallest double, for derivatives that
+/// round to 0 in double anyway).
 struct Reference {
   Real100 value;
   Real100 error;
   int digits;
+  std::string why{};
 };
+
+/// A function of one variable in each reference precision. `f400` may be
+/// empty: then 100 digits is the most that is tried.
+struct Functions {
+  std::function<Real50(const Real50&)> f50;
+  std::function<Real100(const Real100&)> f100;
+  std::function<Real400(const Real400&)> f400{};
+};
+
+/// The derivative of `f` at x in the lowest precision that resolves it:
+/// 50 digits, then (if rounding, not truncation, limited it) 100, then 400
+/// (if `max_digits` allows and f400 is given). A truncation-limited estimate
+/// is retried once with a step 2^-12 as large.
+Reference staged_derivative(const Functions& f, double x, Side side, double step,
+                            int max_digits = 400);
 
 /// The derivative of a generic function f (callable with Real50 and Real100)
 /// at x, for checking a double-precision derivative. At 50 digits a function
@@ -58,15 +111,9 @@ struct Reference {
 /// its derivative to rounding; then 100 digits are used.
 template <class F>
 Reference reference_derivative(const F& f, double x, Side side = Side::central, double step = 0) {
-  using boost::multiprecision::abs;
-  const std::function<Real50(const Real50&)> f50 = [&f](const Real50& z) { return Real50(f(z)); };
-  const auto d50 = derivative<Real50>(f50, Real50(x), side, Real50(step));
-  if (d50.error <= 1e-25 * abs(d50.value)) return {Real100(d50.value), Real100(d50.error), 50};
-  const std::function<Real100(const Real100&)> f100 = [&f](const Real100& z) {
-    return Real100(f(z));
-  };
-  const auto d100 = derivative<Real100>(f100, Real100(x), side, Real100(step));
-  return {d100.value, d100.error, d100.error <= 1e-25 * abs(d100.value) ? 100 : 0};
+  Functions fs{[&f](const Real50& z) { return Real50(f(z)); },
+               [&f](const Real100& z) { return Real100(f(z)); }};
+  return staged_derivative(fs, x, side, step, 100);
 }
 
 /// The distance of `computed` from `exact` in units in the last place of the
@@ -78,4 +125,364 @@ double ulp_error(double computed, const Real50& exact);
 /// exact is 0).
 double relative_error(double computed, const Real50& exact);
 
+// ================================================================ verdicts ==
+
+/// The outcome of a check. `cannot_check` is never a pass: the reference
+/// could not be computed to the accuracy the check needs, or the input is
+/// not one the check can use; the report says why.
+enum class Status { pass, fail, cannot_check };
+
+std::string_view to_string(Status s);
+
+// ======================================================= primitive sweeps ==
+
+/// Allowed errors of a primitive, in ULPs of the true result: where it is a
+/// normal double, and (in units of 2^-1074) where it is subnormal.
+struct Tolerance {
+  double value_ulps = 3;
+  double derivative_ulps = 4;
+  double subnormal_ulps = 2;
+};
+
+/// The bound slope documents (and slope-check enforces) for a built-in
+/// primitive, by name: 3 ULP value / 4 ULP derivative for the activations,
+/// the measured bound (README, "Verification") for the others.
+Tolerance documented_tolerance(std::string_view name);
+
+/// How densely a sweep samples the domain.
+struct SweepOptions {
+  int grid = 2001;         ///< uniform grid points over [-750, 750] (or a finite domain)
+  int per_binade = 1;      ///< random mantissas per exponent, besides +-2^k itself
+  int bend = 1000;         ///< random points in [-45, 45], where activations bend
+  int max_digits = 400;    ///< highest reference precision: 50, 100 or 400
+  std::uint64_t seed = 20261127;
+  Tolerance tolerance{};
+  /// A quick sweep: every 16th binade, a coarse grid (for tests and CI).
+  static SweepOptions quick() {
+    SweepOptions o;
+    o.grid = 201;
+    o.per_binade = 0;
+    o.bend = 100;
+    o.binade_stride = 16;
+    return o;
+  }
+  int binade_stride = 1;  ///< use every n-th exponent k of +-2^k
+};
+
+/// The largest error seen in one category, and where.
+struct Worst {
+  double ulps = 0;
+  double relative = 0;
+  double at = std::numeric_limits<double>::quiet_NaN();  ///< the input (x, or x1 for binary)
+  double at2 = std::numeric_limits<double>::quiet_NaN(); ///< x2 for a binary primitive
+};
+
+/// What the checker found at one kink of a unary primitive.
+struct KinkCheck {
+  double at = 0;
+  double documented = 0;  ///< the derivative the tape records at the kink
+  double left = 0, right = 0;  ///< one-sided numerical derivatives
+  std::string claim;      ///< "right", "left", "between" (or "neither": a failure)
+  Status status = Status::pass;
+  std::string why;
+};
+
+/// The result of check::primitive: counts, worst errors and verdict.
+struct PrimitiveReport {
+  std::string name, rule;
+  Status status = Status::pass;
+  std::string reason;               ///< for fail and cannot_check
+  std::size_t points = 0;           ///< points visited in the domain
+  std::size_t checked = 0;          ///< points with a resolved reference
+  std::size_t unresolved = 0;       ///< points where the reference could not be resolved
+  std::string unresolved_example;   ///< one of them, with the reason
+  Worst value, derivative;          ///< over normal true results (ULPs of the result)
+  Worst value_subnormal, derivative_subnormal;  ///< in units of 2^-1074
+  std::vector<KinkCheck> kinks;
+  std::vector<std::string> failures;  ///< the first few failing points, described
+  std::string kink_convention;        ///< e.g. "g'(0)=1 (right)"; "-" if no kinks
+  Tolerance tolerance;
+};
+
+/// The sweep result at one point (check::primitive_at).
+struct PointCheck {
+  double x = 0;
+  Status status = Status::pass;
+  std::string why;
+  double value = 0, derivative = 0;          ///< as the tape records them
+  double value_ulps = 0, derivative_ulps = 0;
+  double value_relative = 0, derivative_relative = 0;
+  bool value_subnormal = false, derivative_subnormal = false;
+  int digits = 0;  ///< precision of the derivative reference
+};
+
+namespace detail {
+
+/// A unary primitive, as the checker sees it: its table entry, the tape's
+/// value and derivative in double, and its forward pass in each precision.
+struct UnaryUnderTest {
+  std::string name, rule;
+  Domain domain;
+  std::vector<double> kinks, singularities;
+  std::function<std::pair<double, double>(double)> tape;
+  Functions forward;
+  bool has_documented_kink_value = false;
+  double documented_kink_value = 0;
+};
+
+/// A binary primitive: tape value and both partials in double, and forward
+/// in 50 and 100 digits.
+struct BinaryUnderTest {
+  std::string name, rule;
+  std::function<std::array<double, 3>(double, double)> tape;
+  std::function<Real50(const Real50&, const Real50&)> f50;
+  std::function<Real100(const Real100&, const Real100&)> f100;
+  std::function<bool(double, double)> kink, in_domain;
+};
+
+PrimitiveReport sweep(const UnaryUnderTest& p, const SweepOptions& options);
+PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options);
+PointCheck check_point(const UnaryUnderTest& p, double x, const SweepOptions& options);
+
+template <class P>
+concept UnaryPrimitive = requires(const P& p, double x) {
+  { p.forward(x) };
+  P::domain;
+  P::kinks;
+};
+
+template <class P>
+UnaryUnderTest describe(const P& p) {
+  UnaryUnderTest u;
+  u.name = std::string(P::name);
+  u.rule = std::string(P::rule);
+  u.domain = P::domain;
+  u.kinks.assign(P::kinks.begin(), P::kinks.end());
+  if constexpr (requires { P::singularities; })
+    u.singularities.assign(P::singularities.begin(), P::singularities.end());
+  u.tape = [p](double x) -> std::pair<double, double> {
+    Tape<double> tape;
+    Var<double> v = x;
+    const Var<double> y = apply(p, v);
+    return {y.value(), derivatives(y, wrt(v))[0]};
+  };
+  u.forward.f50 = [p](const Real50& x) { return Real50(p.forward(x)); };
+  u.forward.f100 = [p](const Real100& x) { return Real100(p.forward(x)); };
+  u.forward.f400 = [p](const Real400& x) { return Real400(p.forward(x)); };
+  if constexpr (requires { p.at_kink; }) {
+    u.has_documented_kink_value = true;
+    u.documented_kink_value = static_cast<double>(p.at_kink);
+  }
+  return u;
+}
+
+template <class P>
+BinaryUnderTest describe_binary(const P& p) {
+  BinaryUnderTest b;
+  b.name = std::string(P::name);
+  b.rule = std::string(P::rule);
+  b.tape = [p](double x1, double x2) -> std::array<double, 3> {
+    Tape<double> tape;
+    Var<double> a = x1, c = x2;
+    const Var<double> y = apply(p, a, c);
+    const auto [d1, d2] = derivatives(y, wrt(a, c));
+    return {y.value(), d1, d2};
+  };
+  b.f50 = [p](const Real50& x1, const Real50& x2) { return Real50(p.forward(x1, x2)); };
+  b.f100 = [p](const Real100& x1, const Real100& x2) { return Real100(p.forward(x1, x2)); };
+  b.kink = [](double x1, double x2) { return P::kink(x1, x2); };
+  b.in_domain = [](double x1, double x2) { return P::in_domain(x1, x2); };
+  return b;
+}
+
+}  // namespace detail
+
+/// Sweeps a unary primitive p (built in or user-defined, with the block
+/// interface of primitives.hpp) over its whole double domain, as the tape
+/// evaluates it in double: a dense grid, +-2^k for every exponent k (and
+/// random mantissas in each binade), points where activations bend and
+/// saturate, subnormal inputs and results, +-0, +-inf and NaN, both sides of
+/// each kink. Values are compared with p.forward in 100 digits (validated
+/// against 50), derivatives with numerical derivatives (50/100/400 digits).
+/// At a kink, the tape's value must equal the one-sided derivative it claims
+/// (and p.at_kink, where the block has one) and lie between the one-sided
+/// derivatives. Fails if any error exceeds `options.tolerance`.
+template <detail::UnaryPrimitive P>
+PrimitiveReport primitive(const P& p, const SweepOptions& options = {}) {
+  return detail::sweep(detail::describe(p), options);
+}
+
+/// Sweeps a binary primitive over pairs of points from a set spanning the
+/// double range (ties included, for min and max): value and both partials.
+template <class P>
+  requires requires(const P& p, double x) { p.forward(x, x); P::in_domain(x, x); }
+PrimitiveReport primitive(const P& p, const SweepOptions& options = {}) {
+  return detail::sweep(detail::describe_binary(p), options);
+}
+
+/// Checks a unary primitive at one point x: "cannot check here, because ..."
+/// for NaN, a point outside the domain, or an unresolvable reference.
+template <detail::UnaryPrimitive P>
+PointCheck primitive_at(const P& p, double x, const SweepOptions& options = {}) {
+  return detail::check_point(detail::describe(p), x, options);
+}
+
+// ========================================================== gradient check ==
+
+/// Options of check::gradient.
+struct GradientOptions {
+  /// The error model allows K u (|g_i| + kappa_i) per component (u = 2^-53),
+  /// where kappa_i bounds the change of g_i under relative perturbations of
+  /// the inputs; this is K.
+  double roundoff_units = 64;
+  /// Correct digits the 50-digit tape gradient must reach.
+  double mp_digits = 30;
+  /// Random sign vectors used to estimate the conditioning kappa_i.
+  int directions = 2;
+  std::uint64_t seed = 1;
+};
+
+/// One component of a gradient check.
+struct ComponentCheck {
+  std::size_t index = 0;
+  double x = 0;
+  double tape = 0;           ///< dg/dx_i from the double tape
+  double reference = 0;      ///< the numerical derivative, rounded to double
+  double reference_error = 0;
+  double error = 0;          ///< |tape - reference|
+  double allowed = 0;        ///< what the error model allows
+  double ulps = 0;
+  double condition = 0;      ///< kappa_i, the input-perturbation sensitivity
+  double mp_digits = 0;      ///< correct digits of the 50-digit tape
+  int digits = 0;            ///< precision of the reference
+  Status status = Status::pass;
+  std::string why;
+};
+
+/// The result of check::gradient.
+struct GradientReport {
+  Status status = Status::pass;
+  std::string reason;
+  double value = 0;
+  std::vector<ComponentCheck> components;
+};
+
+namespace detail {
+
+/// What the header gathers from the user's function; check.cpp decides.
+struct GradientData {
+  std::vector<double> x;
+  double value = 0;
+  std::vector<double> tape;                 ///< double tape gradient
+  std::vector<Real50> tape50;               ///< 50-digit tape gradient
+  std::vector<Reference> references;        ///< numerical gradient
+  std::vector<Real50> condition;            ///< kappa_i
+  bool value50_finite = true;
+};
+
+GradientReport assemble(const GradientData& data, const GradientOptions& options);
+std::vector<std::vector<double>> sign_vectors(std::size_t n, int count, std::uint64_t seed);
+
+template <class F, class R>
+R call_real(const F& f, const std::vector<R>& x) {
+  return R(f(x));
+}
+
+}  // namespace detail
+
+/// Checks the tape gradient of a generic callable f (taking a
+/// `const std::vector<S>&` and returning S, for S = Var<double>,
+/// Var<Real50>, Real50 and Real100) at x:
+///
+/// - against the numerical gradient (50 or 100 digits, with error
+///   estimate), per component, allowing K u (|g_i| + kappa_i) where
+///   kappa_i = max over random sign vectors s of |sum_j H_ij x_j s_j| is the
+///   first-order change of g_i under relative input perturbations (the
+///   conditioning of the gradient at x), estimated on the 50-digit tape;
+/// - and the 50-digit tape gradient against the same reference to
+///   `mp_digits` digits: the chain rule itself, beyond double rounding.
+///
+/// A non-finite input, a non-finite f(x) or an unresolvable reference gives
+/// Status::cannot_check with the reason.
+template <class F>
+GradientReport gradient(const F& f, const std::vector<double>& x,
+                        const GradientOptions& options = {}) {
+  detail::GradientData d;
+  d.x = x;
+  for (double xi : x)
+    if (!std::isfinite(xi)) {
+      GradientReport r;
+      r.status = Status::cannot_check;
+      r.reason = fmt::format("cannot check here, because the input {} is not finite", xi);
+      return r;
+    }
+  const auto vg = value_and_gradient(f, x);
+  d.value = vg.value;
+  d.tape = vg.gradient;
+  if (!std::isfinite(d.value)) return detail::assemble(d, options);
+
+  const std::vector<Real50> x50(x.begin(), x.end());
+  {
+    Tape<Real50> tape50;
+    d.tape50 = value_and_gradient(f, std::span<const Real50>(x50), tape50).gradient;
+    // kappa_i: central differences of the 50-digit gradient along x o s.
+    const Real50 t = Real50(1e-20);
+    d.condition.assign(x.size(), Real50(0));
+    for (const auto& s : detail::sign_vectors(x.size(), options.directions, options.seed)) {
+      std::vector<Real50> xp = x50, xm = x50;
+      for (std::size_t j = 0; j < x.size(); ++j) {
+        xp[j] = x50[j] * (1 + t * s[j]);
+        xm[j] = x50[j] * (1 - t * s[j]);
+      }
+      const auto gp = value_and_gradient(f, std::span<const Real50>(xp), tape50).gradient;
+      const auto gm = value_and_gradient(f, std::span<const Real50>(xm), tape50).gradient;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        const Real50 k = abs(Real50(gp[i] - gm[i])) / (2 * t);
+        if (k > d.condition[i]) d.condition[i] = k;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    Functions fs;
+    fs.f50 = [&f, &x, i](const Real50& z) {
+      std::vector<Real50> v(x.begin(), x.end());
+      v[i] = z;
+      return detail::call_real(f, v);
+    };
+    fs.f100 = [&f, &x, i](const Real100& z) {
+      std::vector<Real100> v(x.begin(), x.end());
+      v[i] = z;
+      return detail::call_real(f, v);
+    };
+    const double step = std::ldexp(1.0, -8) * std::fmax(1.0, std::fabs(x[i]));
+    d.references.push_back(staged_derivative(fs, x[i], Side::central, step, 100));
+  }
+  return detail::assemble(d, options);
+}
+
+/// The report as an fmt table (also what fmt::print("{}", report) prints).
+std::string to_string(const PrimitiveReport& r);
+std::string to_string(const GradientReport& r);
+
 }  // namespace slope::check
+
+template <>
+struct fmt::formatter<slope::check::PrimitiveReport> : fmt::formatter<std::string_view> {
+  auto format(const slope::check::PrimitiveReport& r, format_context& ctx) const {
+    const std::string s = slope::check::to_string(r);
+    return fmt::formatter<std::string_view>::format(s, ctx);
+  }
+};
+template <>
+struct fmt::formatter<slope::check::GradientReport> : fmt::formatter<std::string_view> {
+  auto format(const slope::check::GradientReport& r, format_context& ctx) const {
+    const std::string s = slope::check::to_string(r);
+    return fmt::formatter<std::string_view>::format(s, ctx);
+  }
+};
+template <>
+struct fmt::formatter<slope::check::Status> : fmt::formatter<std::string_view> {
+  auto format(slope::check::Status s, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(slope::check::to_string(s), ctx);
+  }
+};

@@ -614,7 +614,9 @@ struct Erf {
   T derivative(const T& x, const T& /*a*/) const {
     using std::exp;
     using std::fma;
+    using std::isinf;
     const T hi = x * x;
+    if (isinf(hi)) return T(0);   // |x| > 1.3e154: e^-x^2 is far below any double
     const T lo = fma(x, x, -hi);  // x^2 = hi + lo exactly
     return detail::constant_two_div_root_pi<T>() * exp(-hi) * (T(1) - lo);
   }
@@ -760,9 +762,14 @@ struct Pow {
   }
   template <class T>
   std::array<T, 2> derivative(const T& x, const T& p, const T& y) const {
+    using std::abs;
     using std::log;
     using std::pow;
-    const T dx = x != T(0) ? T(p * (y / x)) : T(p * pow(x, T(p - T(1))));
+    using std::isfinite;
+    // p y / x where y is a normal number; where x^p underflowed or overflowed
+    // (x = 1e-300, p = 1.5), p x^(p-1) is still representable.
+    const bool y_normal = isfinite(y) && abs(y) >= T(std::numeric_limits<double>::min());
+    const T dx = x != T(0) && y_normal ? T(p * (y / x)) : T(p * pow(x, T(p - T(1))));
     const T dp = y == T(0) ? T(0) : T(log(x) * y);
     return {dx, dp};
   }

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <slope/check.hpp>
@@ -157,4 +159,139 @@ TEST_CASE("sigmoid of a large negative z is a subnormal, not 0") {
   slope::Var x = -720.0;
   const double d = slope::derivatives(slope::sigmoid(x), slope::wrt(x))[0];
   CHECK(d > 0.0);
+}
+
+// ------------------------------------------------- the checker can fail ----
+
+namespace {
+
+/// sigmoid with the textbook rule a(1 - a): exactly 0 for z > 36.7.
+struct TextbookSigmoid {
+  static constexpr std::string_view name = "textbook_sigmoid";
+  static constexpr std::string_view rule = "a(1-a)";
+  static constexpr slope::Domain domain = slope::Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& z) const {
+    using std::exp;
+    return T(1) / (T(1) + exp(-z));
+  }
+  template <class T>
+  T derivative(const T& /*z*/, const T& a) const {
+    return a * (T(1) - a);
+  }
+};
+
+/// A deliberately broken rule: tanh' written as 1 - a (a typo for 1 - a^2).
+struct BrokenTanh {
+  static constexpr std::string_view name = "broken_tanh";
+  static constexpr std::string_view rule = "1-a";
+  static constexpr slope::Domain domain = slope::Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& z) const {
+    using std::tanh;
+    return tanh(z);
+  }
+  template <class T>
+  T derivative(const T& /*z*/, const T& a) const {
+    return T(1) - a;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("check::primitive passes slope's sigmoid and relu, with the kink convention") {
+  const auto s = slope::check::primitive(slope::Sigmoid{}, slope::check::SweepOptions::quick());
+  MESSAGE(fmt::format("{}", s));
+  CHECK(s.status == slope::check::Status::pass);
+  CHECK(s.checked > 300);
+  const auto r = slope::check::primitive(slope::Relu{}, slope::check::SweepOptions::quick());
+  CHECK(r.status == slope::check::Status::pass);
+  REQUIRE(r.kinks.size() == 1);
+  CHECK(r.kinks[0].claim == "right");
+  CHECK(r.kinks[0].left == 0.0);
+  CHECK(r.kinks[0].right == 1.0);
+}
+
+TEST_CASE("check::primitive fails the textbook sigmoid' in the tail") {
+  const auto r = slope::check::primitive(TextbookSigmoid{}, slope::check::SweepOptions::quick());
+  MESSAGE(fmt::format("{}", r));
+  CHECK(r.status == slope::check::Status::fail);
+  CHECK(r.derivative.ulps > 1e6);
+  const auto p = slope::check::primitive_at(TextbookSigmoid{}, 40.0);
+  CHECK(p.status == slope::check::Status::fail);
+  CHECK(p.derivative == 0.0);
+  CHECK(slope::check::primitive_at(slope::Sigmoid{}, 40.0).status == slope::check::Status::pass);
+}
+
+TEST_CASE("check::primitive fails a deliberately broken rule") {
+  const auto r = slope::check::primitive(BrokenTanh{}, slope::check::SweepOptions::quick());
+  CHECK(r.status == slope::check::Status::fail);
+  CHECK(!r.failures.empty());
+}
+
+TEST_CASE("check::primitive fails a kink value outside the one-sided derivatives") {
+  const auto r = slope::check::primitive(slope::Relu{.at_kink = 2.0},
+                                         slope::check::SweepOptions::quick());
+  CHECK(r.status == slope::check::Status::fail);
+  REQUIRE(r.kinks.size() == 1);
+  CHECK(r.kinks[0].claim == "neither");
+}
+
+TEST_CASE("bad input: cannot check here, never a false pass") {
+  using slope::check::Status;
+  const auto nan_point = slope::check::primitive_at(slope::Log{}, -1.0);
+  CHECK(nan_point.status == Status::cannot_check);
+  CHECK(nan_point.why.find("outside the domain") != std::string::npos);
+  auto f = [](const auto& v) {
+    using std::log;
+    return log(v[0]);
+  };
+  const auto r = slope::check::gradient(f, std::vector{-1.0});
+  CHECK(r.status == Status::cannot_check);
+  const auto r2 = slope::check::gradient(f, std::vector{std::numeric_limits<double>::infinity()});
+  CHECK(r2.status == Status::cannot_check);
+  CHECK(r2.reason.find("not finite") != std::string::npos);
+  // tanh at 400: the derivative (~1e-347) is unresolvable in 50 and 100 digits.
+  auto g = [](const auto& v) {
+    using std::tanh;
+    return tanh(v[0]) + 0.0 * v[0];
+  };
+  const auto r3 = slope::check::gradient(g, std::vector{400.0});
+  CHECK(r3.status != Status::pass);
+}
+
+TEST_CASE("check::gradient passes a correct composition and fails a wrong gradient") {
+  auto f = [](const auto& v) {
+    using slope::sigmoid;
+    using std::tanh;
+    return sigmoid(v[0] * v[1]) + tanh(v[2]) * v[0];
+  };
+  const auto ok = slope::check::gradient(f, std::vector{0.1, 0.2, 0.3});
+  MESSAGE(fmt::format("{}", ok));
+  CHECK(ok.status == slope::check::Status::pass);
+  for (const auto& c : ok.components) CHECK(c.mp_digits >= 30);
+  // The tape records a broken tanh rule: its gradient is wrong.
+  auto wrong = [](const auto& v) {
+    if constexpr (slope::is_var_v<std::decay_t<decltype(v[0])>>)
+      return slope::apply(BrokenTanh{}, v[0]) * v[1];
+    else
+      return BrokenTanh{}.forward(v[0]) * v[1];
+  };
+  const auto bad = slope::check::gradient(wrong, std::vector{0.7, 1.3});
+  MESSAGE(fmt::format("{}", bad));
+  CHECK(bad.status == slope::check::Status::fail);
+  CHECK(bad.components[0].status == slope::check::Status::fail);
+  CHECK(bad.components[1].status == slope::check::Status::pass);
+}
+
+TEST_CASE("the reference resolves tanh' at 40 (~1e-34 next to tanh ~1) to 30 digits") {
+  const auto ref =
+      slope::check::reference_derivative([](const auto& z) { using std::tanh; return tanh(z); }, 40.0);
+  REQUIRE(ref.digits > 0);
+  const Real100 c = cosh(Real100(40));
+  const Real100 exact = 1 / (c * c);
+  CHECK(abs(ref.value - exact) <= 1e-30 * exact);
+  CHECK(abs(ref.value - exact) <= 4 * ref.error);
 }

@@ -277,14 +277,28 @@ void Tape<T>::sweep(index_type output, const T& seed) {
   const index_type* arg = arg_ptr_;
   const T* partial = partial_ptr_;
   T* adj = adjoint_.data();
+  // Chains are the common case: a statement's operand is often the statement
+  // just before it. Its contribution is carried in a register to the next
+  // iteration instead of going through memory, which would put a store and a
+  // load on the critical path of every step.
+  T carry = T(0);
   index_type hi = end[output];
   for (index_type i = output; i > 0; --i) {
     const index_type lo = end[i - 1];
-    const T a = adj[i];
+    const T a = adj[i] + carry;
+    adj[i] = a;
+    carry = T(0);
     // Skipping zero adjoints is what keeps a statement the output does not
     // depend on (say sqrt at 0, partial +inf) from writing 0 * inf = NaN.
-    if (a != T(0))
-      for (index_type j = lo; j < hi; ++j) adj[arg[j]] += partial[j] * a;
+    if (a != T(0)) {
+      for (index_type j = lo; j < hi; ++j) {
+        const T v = partial[j] * a;
+        if (arg[j] == i - 1)
+          carry += v;
+        else
+          adj[arg[j]] += v;
+      }
+    }
     hi = lo;
   }
 }

@@ -180,8 +180,7 @@ T chain(const T& local, const T& partial) {
 template <class P, class T>
 Var<T> apply(const P& p, const Var<T>& x) {
   if (x.is_constant()) return Var<T>::constant(p.forward(x.value()));
-  const Tape<T>& tape = Tape<T>::current(P::name.data());
-  tape.verify(x.index(), x.tag(), P::name.data());
+  Tape<T>::current(P::name.data()).verify(x.index(), x.tag(), P::name.data());
   if constexpr (detail::HasEval<P, T>) {
     const ValueAndDerivative<T> r = p.eval(x.value());
     return Var<T>(r.value, detail::chain(r.derivative, x.partial()), x.index(), x.tag(),

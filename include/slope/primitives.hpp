@@ -26,6 +26,7 @@
 #include <limits>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 
 #include <boost/math/constants/constants.hpp>
 
@@ -254,8 +255,16 @@ struct Exp2 {
   static constexpr std::array<double, 0> kinks{};
   template <class T>
   T forward(const T& x) const {
+    using std::exp;
     using std::exp2;
-    return exp2(x);
+    if constexpr (std::is_floating_point_v<T>) {
+      return exp2(x);
+    } else {
+      // Boost.Multiprecision 1.74's exp2 recurses without end (a stack
+      // overflow) or returns -inf for arguments of large magnitude;
+      // exp(x ln 2) is exact to the working precision wherever 2^x is finite.
+      return exp(x * boost::math::constants::ln_two<T>());
+    }
   }
   template <class T>
   T derivative(const T& /*x*/, const T& a) const {

@@ -103,8 +103,8 @@ class SlopeRunner {
         const double xj[2] = {D.w3_X0[j], D.w3_X1[j]};
         Var<> a1[4];
         for (int i = 0; i < 4; ++i)
-          a1[i] = slope::tanh(slope::dot(std::span<const Var<>>(p + 2 * i, 2), std::span<const double>(xj)) + p[8 + i]);
-        a2 = slope::sigmoid(slope::dot(std::span<const Var<>>(p + 12, 4), std::span<const Var<>>(a1)) + p[16]);
+          a1[i] = slope::tanh(slope::dot(std::span<const Var<>>(p + 2 * i, 2), std::span<const double>(xj), p[8 + i]));
+        a2 = slope::sigmoid(slope::dot(std::span<const Var<>>(p + 12, 4), std::span<const Var<>>(a1), p[16]));
         terms_.push_back(log_likelihood(D.w3_y[j], a2));
       } else {
         Var<> z2 = p[16];
@@ -133,8 +133,8 @@ class SlopeRunner {
       if (nary_) {
         for (int i = 0; i < pb::W4_NH; ++i)
           a1[i] = slope::relu(slope::dot(std::span<const Var<>>(W1 + i * pb::W4_NX, pb::W4_NX),
-                                         std::span<const double>(x, pb::W4_NX)) + b1[i]);
-        a2 = slope::sigmoid(slope::dot(std::span<const Var<>>(W2, pb::W4_NH), std::span<const Var<>>(a1)) + b2);
+                                         std::span<const double>(x, pb::W4_NX), b1[i]));
+        a2 = slope::sigmoid(slope::dot(std::span<const Var<>>(W2, pb::W4_NH), std::span<const Var<>>(a1), b2));
         terms_.push_back(log_likelihood(D.w4_y[j], a2));
       } else {
         Var<> z2 = b2;

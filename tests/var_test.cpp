@@ -176,3 +176,47 @@ TEST_CASE("leaky_relu's slope and the kink values are parameters") {
   auto abs_right = slope::apply(slope::Abs{.at_kink = 1.0}, zero);
   CHECK(slope::derivatives(abs_right, slope::wrt(zero))[0] == 1.0);
 }
+
+TEST_CASE("n-ary sum and dot record one statement") {
+  Tape tape;
+  std::vector<Var<>> w = {Var(0.5), Var(-1.0), Var(2.0)};
+  const std::vector<double> x = {3.0, 0.25, -1.5};
+  Var b = 0.75;
+  const std::size_t before = tape.size();
+  Var z = slope::dot(std::span<const Var<>>(w), std::span<const double>(x), b);
+  CHECK(tape.size() == before + 1);
+  CHECK(tape.operands() == 4);
+  CHECK(z.value() == doctest::Approx(1.5 - 0.25 - 3.0 + 0.75));
+  auto [d0, d1, d2, db] = slope::derivatives(z, slope::wrt(w[0], w[1], w[2], b));
+  CHECK(d0 == 3.0);
+  CHECK(d1 == 0.25);
+  CHECK(d2 == -1.5);
+  CHECK(db == 1.0);
+
+  // Var . Var: each factor gets the other as its partial.
+  std::vector<Var<>> a = {slope::tanh(w[0]), w[1] * 2.0};
+  std::vector<Var<>> c = {w[2], Var<>::constant(4.0)};
+  Var p = slope::dot(a, c);
+  auto [p0, p1, p2] = slope::derivatives(p, slope::wrt(w[0], w[1], w[2]));
+  const double t = std::tanh(0.5);
+  CHECK(p0 == doctest::Approx((1 - t * t) * 2.0));
+  CHECK(p1 == doctest::Approx(2.0 * 4.0));
+  CHECK(p2 == doctest::Approx(t));
+
+  // Terms on one statement merge; a sum on a single statement records nothing.
+  const std::size_t size = tape.size();
+  Var s = slope::sum({slope::sigmoid(w[0]), slope::relu(w[0]), w[0] * 3.0, Var<>::constant(1.0)});
+  CHECK(tape.size() == size);
+  CHECK(s.index() == w[0].index());
+  const double sg = 1.0 / (1.0 + std::exp(-0.5));
+  CHECK(s.value() == doctest::Approx(sg + 0.5 + 1.5 + 1.0));
+  CHECK(slope::derivatives(s, slope::wrt(w[0]))[0] == doctest::Approx(sg * (1 - sg) + 1.0 + 3.0));
+  Var all = slope::sum(w);
+  CHECK(tape.size() == size + 1);
+  CHECK(slope::gradient(all, w) == std::vector{1.0, 1.0, 1.0});
+
+  // Only constants: a constant, no tape needed.
+  CHECK(slope::sum({Var<>::constant(1.0), Var<>::constant(2.0)}).is_constant());
+  CHECK_THROWS_AS((void)slope::dot(std::span<const Var<>>(w), std::span<const double>(x.data(), 2)),
+                  slope::argument_error);
+}

@@ -454,33 +454,40 @@ Var<T> sum(const std::vector<Var<T>>& xs) {
   return sum(std::span<const Var<T>>(xs));
 }
 
-/// The dot product of Vars a and plain numbers b (weights, data), recorded as
-/// one statement: partial b_i for each active a_i. Throws
-/// slope::argument_error if the sizes differ.
+/// The dot product of Vars a and plain numbers b (weights, data) plus c (a
+/// bias; a constant zero by default), recorded as one statement: partial b_i
+/// for each active a_i, 1 for c. Throws slope::argument_error if the sizes
+/// differ.
 template <class T>
-Var<T> dot(std::span<const Var<T>> a, std::span<const T> b) {
+Var<T> dot(std::span<const Var<T>> a, std::span<const T> b, const Var<T>& c = Var<T>()) {
   if (a.size() != b.size()) detail::throw_size_mismatch("dot", a.size(), b.size());
   T value(0);
   for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i];
-  if (!detail::any_active(a)) return Var<T>::constant(value);
-  detail::StatementBuilder<T> statement(a.size(), "dot");
+  value += c.value();
+  if (!detail::any_active(a) && c.is_constant()) return Var<T>::constant(value);
+  detail::StatementBuilder<T> statement(a.size() + 1, "dot");
   for (std::size_t i = 0; i < a.size(); ++i) statement.add(a[i], b[i]);
+  statement.add(c, T(1));
   return statement.finish(value);
 }
 
-/// The dot product of two spans of Vars, recorded as one statement: partial
-/// b_i for a_i and a_i for b_i, for the active ones.
+/// The dot product of two spans of Vars plus c (a constant zero by default),
+/// recorded as one statement: partial b_i for a_i, a_i for b_i and 1 for c,
+/// for the active ones.
 template <class T>
-Var<T> dot(std::span<const Var<T>> a, std::span<const Var<T>> b) {
+Var<T> dot(std::span<const Var<T>> a, std::span<const Var<T>> b, const Var<T>& c = Var<T>()) {
   if (a.size() != b.size()) detail::throw_size_mismatch("dot", a.size(), b.size());
   T value(0);
   for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i].value();
-  if (!detail::any_active(a) && !detail::any_active(b)) return Var<T>::constant(value);
-  detail::StatementBuilder<T> statement(2 * a.size(), "dot");
+  value += c.value();
+  if (!detail::any_active(a) && !detail::any_active(b) && c.is_constant())
+    return Var<T>::constant(value);
+  detail::StatementBuilder<T> statement(2 * a.size() + 1, "dot");
   for (std::size_t i = 0; i < a.size(); ++i) {
     statement.add(a[i], b[i].value());
     statement.add(b[i], a[i].value());
   }
+  statement.add(c, T(1));
   return statement.finish(value);
 }
 template <class T>

@@ -231,6 +231,9 @@ double step_at(const UnaryUnderTest& p, double x) {
   if (std::isfinite(p.domain.hi)) h = std::min(h, std::fabs(p.domain.hi - x) / 2);
   h = std::min(h, distance_to(p.kinks, x) / 2);
   h = std::min(h, distance_to(p.singularities, x) / 2);
+  // A step that is a fair fraction of a period (or many periods, at 1e10)
+  // differences the wrong function.
+  if (p.period > 0) h = std::min(h, p.period / 64);
   // Half the distance from a subnormal to its kink can round to 0, which
   // would mean "the default step": the smallest subnormal step is safe.
   return h > 0 ? h : std::numeric_limits<double>::denorm_min();

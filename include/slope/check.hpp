@@ -224,6 +224,7 @@ struct UnaryUnderTest {
   std::string name, rule;
   Domain domain;
   std::vector<double> kinks, singularities;
+  double period = 0;  ///< of a periodic primitive: numerical steps stay well below it
   std::function<std::pair<double, double>(double)> tape;
   Functions forward;
   bool has_documented_kink_value = false;
@@ -260,6 +261,7 @@ UnaryUnderTest describe(const P& p) {
   u.kinks.assign(P::kinks.begin(), P::kinks.end());
   if constexpr (requires { P::singularities; })
     u.singularities.assign(P::singularities.begin(), P::singularities.end());
+  if constexpr (requires { P::period; }) u.period = P::period;
   u.tape = [p](double x) -> std::pair<double, double> {
     Tape<double> tape;
     Var<double> v = x;

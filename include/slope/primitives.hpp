@@ -247,7 +247,8 @@ struct Exp {
   }
 };
 
-/// exp2(x) = 2^x.  exp2'(x) = ln(2) a.  Domain: all reals.
+/// exp2(x) = 2^x.  exp2'(x) = ln(2) a (finite just past where a overflows).
+/// Domain: all reals.
 struct Exp2 {
   static constexpr std::string_view name = "exp2";
   static constexpr std::string_view rule = "ln2 a";
@@ -267,7 +268,13 @@ struct Exp2 {
     }
   }
   template <class T>
-  T derivative(const T& /*x*/, const T& a) const {
+  T derivative(const T& x, const T& a) const {
+    using std::isinf;
+    // Where 2^x just overflows (x in [1024, 1024.53) for double), ln2 2^x is
+    // still finite: 2 (ln 2 2^(x-1)), with x - 1 exact.
+    if constexpr (std::is_floating_point_v<T>)
+      if (isinf(a) && a > 0)
+        return T(2) * (boost::math::constants::ln_two<T>() * forward(T(x - T(1))));
     return boost::math::constants::ln_two<T>() * a;
   }
 };
@@ -379,11 +386,11 @@ struct Sqrt {
   }
 };
 
-/// cbrt(x), the real cube root.  cbrt'(x) = 1/(3a^2).  Domain: all reals;
+/// cbrt(x), the real cube root.  cbrt'(x) = 1/(3a^2) = a/(3x).  Domain: all reals;
 /// singular at 0, where cbrt'(0) = +inf.
 struct Cbrt {
   static constexpr std::string_view name = "cbrt";
-  static constexpr std::string_view rule = "1/(3a^2)";
+  static constexpr std::string_view rule = "a/(3x)";
   static constexpr Domain domain = Domain::all();
   static constexpr std::array<double, 0> kinks{};
   static constexpr std::array<double, 1> singularities{0.0};
@@ -393,16 +400,22 @@ struct Cbrt {
     return cbrt(x);
   }
   template <class T>
-  T derivative(const T& /*x*/, const T& a) const {
-    // (1/a)^2/3 rather than 1/(3a^2): a^2 underflows for tiny a
-    const T r = T(1) / a;
-    return r * r / T(3);
+  T derivative(const T& x, const T& a) const {
+    using std::abs;
+    // a / (3x) carries the error of a once; (1/a)^2/3 (twice) only where 3x
+    // would overflow, and at 0 (+inf).
+    if (x == T(0) || abs(x) > T(1e300)) {
+      const T r = T(1) / a;
+      return r * r / T(3);
+    }
+    return a / (T(3) * x);
   }
 };
 
 /// sin(x).  sin'(x) = cos(x).  Domain: all reals.
 struct Sin {
   static constexpr std::string_view name = "sin";
+  static constexpr double period = 6.283185307179586;  ///< 2 pi
   static constexpr std::string_view rule = "cos(x)";
   static constexpr Domain domain = Domain::all();
   static constexpr std::array<double, 0> kinks{};
@@ -421,6 +434,7 @@ struct Sin {
 /// cos(x).  cos'(x) = -sin(x).  Domain: all reals.
 struct Cos {
   static constexpr std::string_view name = "cos";
+  static constexpr double period = 6.283185307179586;  ///< 2 pi
   static constexpr std::string_view rule = "-sin(x)";
   static constexpr Domain domain = Domain::all();
   static constexpr std::array<double, 0> kinks{};
@@ -440,6 +454,7 @@ struct Cos {
 /// pi/2 + k pi, where tan and tan' are huge but finite in floating point.
 struct Tan {
   static constexpr std::string_view name = "tan";
+  static constexpr double period = 3.141592653589793;  ///< pi
   static constexpr std::string_view rule = "1+a^2";
   static constexpr Domain domain = Domain::all();
   static constexpr std::array<double, 0> kinks{};
@@ -779,7 +794,17 @@ struct Pow {
     // (x = 1e-300, p = 1.5), p x^(p-1) is still representable.
     const bool y_normal = isfinite(y) && abs(y) >= T(std::numeric_limits<double>::min());
     const T dx = x != T(0) && y_normal ? T(p * (y / x)) : T(p * pow(x, T(p - T(1))));
-    const T dp = y == T(0) ? T(0) : T(log(x) * y);
+    T dp = y == T(0) ? T(0) : T(log(x) * y);
+    if constexpr (std::is_floating_point_v<T>) {
+      // A subnormal x^p has lost digits: form log(x) x^p in one exponential.
+      using std::copysign;
+      using std::exp;
+      using std::fabs;
+      if (y != T(0) && fabs(y) < std::numeric_limits<T>::min() && x > T(0) && x != T(1)) {
+        const T lx = log(x);
+        dp = copysign(exp(p * lx + log(fabs(lx))), lx);
+      }
+    }
     return {dx, dp};
   }
   static constexpr bool kink(double, double) { return false; }

@@ -1,11 +1,11 @@
 // tape.hpp - the tape: a flat record of statements for one reverse sweep.
 //
-// Jacobian taping. Every active value (an input, or the result of an
-// operation with at least one active operand) is a statement with an index.
-// When a statement is recorded its partial derivatives are already known
-// (the primitive computed them from the operands and the output), so the tape
-// stores, per statement, only where its operands end, and per operand a
-// (partial, operand index) pair:
+// Jacobian taping. Inputs, and operations on Vars of two or more different
+// statements, are statements with an index (var.hpp folds everything else
+// into the Vars' partials). When a statement is recorded its partial
+// derivatives are already known (the primitives computed them from the
+// operands and the outputs), so the tape stores, per statement, only where its
+// operands end, and per operand a (partial, operand index) pair:
 //
 //     end_[i]                  one past statement i's last operand
 //     arg_[j], partial_[j]     operand j: the index it reads and d(stmt)/d(arg)

@@ -1,9 +1,9 @@
 // var.hpp - Var<T>, the handle users compute with, and the functions that
-// record primitives on the thread's active tape.
+// apply primitives to it and record them on the thread's active tape.
 //
-// A Var is a value plus the index of the statement that produced it (0 for a
-// constant, which records nothing) plus the tag of the recording it belongs
-// to. It is trivially copyable and small (16 bytes for double).
+// A Var is a value, a partial and the index of the statement it is a function
+// of (0 for a constant, which records nothing), plus the tag of the recording
+// it belongs to. It is trivially copyable and small (24 bytes for double).
 #pragma once
 
 #include <concepts>
@@ -153,8 +153,7 @@ class Var {
 template <std::integral U>
 Var(U) -> Var<double>;
 
-
-// ------------------------------------------------------------ recording ----
+// -------------------------------------------------------- applying primitives ----
 
 namespace detail {
 
@@ -230,7 +229,6 @@ Var<T> apply(const P& p, const U& a, const Var<T>& b) {
 }
 
 // ------------------------------------------------------------ operators ----
-
 
 template <class T>
 Var<T> operator+(const Var<T>& a) {

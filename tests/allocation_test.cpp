@@ -1,0 +1,86 @@
+// allocation_test.cpp - steady state allocates nothing: a loop that resets
+// the tape and records the same computation again performs no heap
+// allocation after its first iteration. Global operator new is replaced in
+// this program (and only here) to count allocations.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+#include <span>
+#include <vector>
+
+#include <slope/slope.hpp>
+
+namespace {
+std::atomic<long> allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+// One training step of a small network, written with the allocation-free
+// API: the tape, the Var buffers and the gradient are reused.
+struct Step {
+  slope::Tape<> tape;
+  std::vector<slope::Var<>> params, hidden, terms;
+  std::vector<double> gradient;
+
+  double run(const std::vector<double>& p) {
+    tape.reset();
+    params.clear();
+    for (double v : p) params.emplace_back(v);
+    terms.clear();
+    for (int j = 0; j < 50; ++j) {
+      const double x[3] = {std::sin(0.1 * j), std::cos(0.3 * j), 1.0};
+      hidden.clear();
+      for (int i = 0; i < 4; ++i)
+        hidden.push_back(slope::tanh(slope::dot(std::span<const slope::Var<>>(&params[3 * i], 3),
+                                                std::span<const double>(x))));
+      slope::Var<> z = params[12];
+      for (int i = 0; i < 4; ++i) z += params[13 + i] * hidden[i];  // scalar loop too
+      const slope::Var<> a = slope::sigmoid(z);
+      const double y = j % 2;
+      terms.push_back(y * slope::log(a) + (1.0 - y) * slope::log(1.0 - a));
+    }
+    const slope::Var<> cost = slope::sum(std::span<const slope::Var<>>(terms)) * (-1.0 / 50);
+    gradient.resize(params.size());
+    slope::gradient(cost, std::span<const slope::Var<>>(params), std::span<double>(gradient));
+    return cost.value();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a reset and re-recorded computation allocates nothing after the first iteration") {
+  std::vector<double> p(17);
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = 0.1 * std::sin(1.0 + double(i));
+  Step step;
+  const double first = step.run(p);  // grows the tape and the buffers
+  const long before = allocations.load();
+  double last = 0;
+  for (int iteration = 0; iteration < 100; ++iteration) {
+    for (std::size_t i = 0; i < p.size(); ++i) p[i] -= 0.5 * step.gradient[i];  // gradient descent
+    last = step.run(p);
+  }
+  CHECK(allocations.load() - before == 0);
+  CHECK(last < first);  // and it trained
+}
+
+TEST_CASE("the counter counts") {
+  const long before = allocations.load();
+  std::vector<double> v(100);
+  CHECK(allocations.load() - before == 1);
+  slope::Tape<> tape;  // a fresh tape allocates when it first records
+  slope::Var x = 1.0;
+  CHECK(allocations.load() - before > 1);
+  (void)x;
+}

@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <span>
 #include <string>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>

@@ -141,15 +141,6 @@ class Tape {
     end_ptr_[statements_] = static_cast<index_type>(operands_);
     return static_cast<index_type>(statements_++);
   }
-  /// Records a statement with one operand.
-  index_type record(index_type a, const T& da) {
-    make_room(1);
-    arg_ptr_[operands_] = a;
-    partial_ptr_[operands_] = da;
-    ++operands_;
-    end_ptr_[statements_] = static_cast<index_type>(operands_);
-    return static_cast<index_type>(statements_++);
-  }
   /// Records a statement with two operands.
   index_type record(index_type a, const T& da, index_type b, const T& db) {
     make_room(2);

@@ -1,6 +1,16 @@
-// format.hpp - fmt support: `fmt::print("{:.3f}", x)` prints a Var's value
-// with the format spec applied to it.
+// format.hpp - fmt support.
+//
+//     fmt::print("{:.3f}", x);     // a Var's value, with the format spec applied
+//     fmt::print("{}", tape);      // the statements of a tape, one per line
+//
+// A tape prints as a table: index, operation (the primitive's name for
+// statements recorded while tracing, see Tape::trace), value (when known),
+// adjoint (after a sweep) and the operands as `statement: partial` pairs. It
+// is for debugging small graphs: every statement is listed.
 #pragma once
+
+#include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -11,5 +21,48 @@ struct fmt::formatter<slope::Var<T>, Char> : fmt::formatter<T, Char> {
   template <class FormatContext>
   auto format(const slope::Var<T>& x, FormatContext& ctx) const -> decltype(ctx.out()) {
     return fmt::formatter<T, Char>::format(x.value(), ctx);
+  }
+};
+
+template <class T>
+struct fmt::formatter<slope::Tape<T>> {
+  constexpr auto parse(fmt::format_parse_context& ctx) -> decltype(ctx.begin()) {
+    auto it = ctx.begin();
+    if (it != ctx.end() && *it != '}')
+      throw fmt::format_error("slope::Tape takes no format spec: print it with \"{}\"");
+    return it;
+  }
+
+  template <class FormatContext>
+  auto format(const slope::Tape<T>& tape, FormatContext& ctx) const -> decltype(ctx.out()) {
+    using index_type = typename slope::Tape<T>::index_type;
+    auto out = ctx.out();
+    const auto ends = tape.statement_ends();
+    const auto args = tape.operand_indices();
+    const auto partials = tape.partials();
+    const std::size_t n = tape.size();
+    out = fmt::format_to(out, "slope::Tape: {} statement{}, {} operand{}{}\n", n,
+                         n == 1 ? "" : "s", tape.operands(), tape.operands() == 1 ? "" : "s",
+                         tape.tracing() ? " (tracing)" : "");
+    if (n == 0) return out;
+    out = fmt::format_to(out, "{:>6}  {:<12} {:>12} {:>12}  {}\n", "#", "operation", "value",
+                         "adjoint", "operands (statement: partial)");
+    for (std::size_t i = 1; i <= n; ++i) {
+      const auto idx = static_cast<index_type>(i);
+      std::string_view op = tape.name(idx);
+      if (op.empty()) op = ends[i] == ends[i - 1] ? "input" : "op";
+      const std::string value =
+          tape.has_value(idx) ? fmt::format("{:.6g}", static_cast<double>(tape.value(idx))) : "";
+      const std::string adjoint =
+          tape.has_adjoint(idx) ? fmt::format("{:.6g}", static_cast<double>(tape.adjoint(idx)))
+                                : "";
+      std::string line = fmt::format("{:>6}  {:<12} {:>12} {:>12} ", i, op, value, adjoint);
+      for (std::size_t j = ends[i - 1]; j < ends[i]; ++j)
+        line += fmt::format(" {}: {:.6g}{}", args[j], static_cast<double>(partials[j]),
+                            j + 1 < ends[i] ? "," : "");
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out = fmt::format_to(out, "{}\n", line);
+    }
+    return out;
   }
 };

@@ -19,12 +19,18 @@
 // Memory is contiguous and reused: reset() forgets the recording but keeps
 // the capacity, so a loop that resets and re-records allocates nothing after
 // its first iteration.
+//
+// Tracing (trace(true)) is for looking at a computation rather than for
+// speed: every operation is then recorded as a statement of its own, with the
+// name of its primitive and its value, for printing (format.hpp) and drawing
+// (graph.hpp, to_dot).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "slope/error.hpp"
@@ -104,7 +110,29 @@ class Tape {
     statements_ = 1;
     operands_ = 0;
     swept_ = 0;
+    names_.clear();
+    values_.clear();
   }
+
+  /// Turns tracing on or off for what is recorded from now on. While tracing,
+  /// every operation on a Var (unary ones, and ones with a constant operand,
+  /// too) records a statement of its own, with its primitive's name and its
+  /// value, instead of being folded into a Var's partial: the recording then
+  /// has one statement per operation, for printing (`fmt::print("{}", tape)`)
+  /// and drawing (slope::to_dot). Derivatives are the same either way;
+  /// tracing costs time and memory, so it is meant for small graphs.
+  void trace(bool on = true) noexcept { tracing_ = on; }
+  bool tracing() const noexcept { return tracing_; }
+
+  /// The name of statement i ("input", a primitive's name, "sum", "dot"), or
+  /// an empty view if i was recorded while not tracing.
+  std::string_view name(index_type i) const noexcept {
+    return i < names_.size() ? names_[i] : std::string_view();
+  }
+  /// Whether the value of statement i is known (it was recorded while
+  /// tracing), and then value(i) is that value.
+  bool has_value(index_type i) const noexcept { return i < names_.size() && !names_[i].empty(); }
+  T value(index_type i) const { return i < values_.size() ? values_[i] : T(0); }
 
   /// Reserves room for this many statements and operands (beyond the ones
   /// recorded), so that recording them allocates nothing.
@@ -119,7 +147,8 @@ class Tape {
   /// Bytes of memory the tape holds now (its capacity, not its size).
   std::size_t memory() const noexcept {
     return end_.size() * sizeof(index_type) + arg_.size() * sizeof(index_type) +
-           partial_.size() * sizeof(T) + adjoint_.size() * sizeof(T);
+           partial_.size() * sizeof(T) + adjoint_.size() * sizeof(T) +
+           names_.capacity() * sizeof(std::string_view) + values_.capacity() * sizeof(T);
   }
   /// The tag every Var recorded since the last reset carries.
   std::uint32_t epoch() const noexcept { return epoch_; }
@@ -133,6 +162,17 @@ class Tape {
   void verify(index_type index, std::uint32_t tag, const char* what) const {
     if (tag != epoch_ || index >= statements_) [[unlikely]]
       detail::throw_foreign(what, index, tag, epoch_, size());
+  }
+
+  /// Records a name and value for statement i (the Var layer does this for
+  /// each statement while tracing).
+  void annotate(index_type i, std::string_view name, const T& value) {
+    if (names_.size() <= i) {
+      names_.resize(static_cast<std::size_t>(i) + 1);
+      values_.resize(static_cast<std::size_t>(i) + 1);
+    }
+    names_[i] = name;
+    values_[i] = value;
   }
 
   /// Records an independent variable (a statement with no operands).
@@ -186,6 +226,9 @@ class Tape {
   /// The adjoint of statement i after the last sweep; 0 for statements the
   /// output does not depend on and for index 0 (constants).
   T adjoint(index_type i) const { return i < swept_ ? adjoint_[i] : T(0); }
+  /// Whether the last sweep (since the last reset) reached statement i: it
+  /// started at or above i.
+  bool has_adjoint(index_type i) const noexcept { return i > 0 && i < swept_; }
 
   // Read-only views of the recording, for printers and tests: end offsets of
   // statements 0 (the sentinel) to size(), and the operands.
@@ -234,6 +277,11 @@ class Tape {
   std::size_t operands_ = 0;
   std::size_t swept_ = 0;       // adjoints valid below this index
   std::uint32_t epoch_;
+  bool tracing_ = false;
+  // While tracing: the name and value of each statement ("" for statements
+  // recorded while not tracing).
+  std::vector<std::string_view> names_;
+  std::vector<T> values_;
   Tape* below_ = nullptr;
 };
 

@@ -11,7 +11,9 @@
 #include <initializer_list>
 #include <ostream>
 #include <span>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "slope/primitives.hpp"
@@ -99,6 +101,8 @@ class Var {
     Tape<T>& tape = Tape<T>::current("creating a Var");
     index_ = tape.new_input();
     tag_ = tape.epoch();
+    if (tape.tracing()) [[unlikely]]
+      tape.annotate(index_, "input", value);
   }
   /// A new independent variable from another arithmetic type (`Var x = 1;`).
   template <class U>
@@ -171,28 +175,54 @@ T chain(const T& local, const T& partial) {
   return local == T(0) ? T(0) : T(local * partial);
 }
 
+/// While tracing: records the result of an operation named `name` as a
+/// statement of its own, with an operand for each of a and b that is a
+/// statement (index 0, a constant, is left out).
+template <class T>
+Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
+              typename Tape<T>::index_type a, const T& pa,
+              typename Tape<T>::index_type b = 0, const T& pb = T(0)) {
+  const typename Tape<T>::OperandSlots slots = tape.open_statement(2);
+  std::size_t k = 0;
+  for (const auto& [index, partial] : {std::pair{a, pa}, std::pair{b, pb}}) {
+    if (index == 0) continue;
+    slots.args[k] = index;
+    slots.partials[k] = partial;
+    ++k;
+  }
+  const typename Tape<T>::index_type i = tape.close_statement(k);
+  tape.annotate(i, name, value);
+  return Var<T>(value, T(1), i, tape.epoch(), recorded_t{});
+}
+
 }  // namespace detail
 
-/// Applies unary primitive `p` to `x`. Records nothing: the result is a
-/// function of x's statement with partial p'(x) times x's partial. Throws
-/// slope::tape_error if x does not belong to the active tape's recording.
+/// Applies unary primitive `p` to `x`. Records nothing (unless the tape is
+/// tracing): the result is a function of x's statement with partial p'(x)
+/// times x's partial. Throws slope::tape_error if x does not belong to the
+/// active tape's recording.
 template <class P, class T>
 Var<T> apply(const P& p, const Var<T>& x) {
   if (x.is_constant()) return Var<T>::constant(p.forward(x.value()));
-  Tape<T>::current(P::name.data()).verify(x.index(), x.tag(), P::name.data());
+  Tape<T>& tape = Tape<T>::current(P::name.data());
+  tape.verify(x.index(), x.tag(), P::name.data());
+  T y, d;
   if constexpr (detail::HasEval<P, T>) {
     const ValueAndDerivative<T> r = p.eval(x.value());
-    return Var<T>(r.value, detail::chain(r.derivative, x.partial()), x.index(), x.tag(),
-                  detail::recorded_t{});
+    y = r.value;
+    d = r.derivative;
   } else {
-    const T y = p.forward(x.value());
-    const T d = p.derivative(x.value(), y);
-    return Var<T>(y, detail::chain(d, x.partial()), x.index(), x.tag(), detail::recorded_t{});
+    y = p.forward(x.value());
+    d = p.derivative(x.value(), y);
   }
+  if (tape.tracing()) [[unlikely]]
+    return detail::traced(tape, P::name, y, x.index(), detail::chain(d, x.partial()));
+  return Var<T>(y, detail::chain(d, x.partial()), x.index(), x.tag(), detail::recorded_t{});
 }
 
 /// Applies binary primitive `p` to (a, b). Records one statement if a and b
-/// are functions of two different statements; otherwise (one is a constant,
+/// are functions of two different statements (or the tape is tracing);
+/// otherwise (one is a constant,
 /// or both depend on the same statement) the result is a function of that
 /// one statement, with the partials combined, and nothing is recorded.
 template <class P, class T>
@@ -201,6 +231,12 @@ Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   if (a.is_constant() && b.is_constant()) return Var<T>::constant(y);
   Tape<T>& tape = Tape<T>::current(P::name.data());
   const std::array<T, 2> d = p.derivative(a.value(), b.value(), y);
+  if (tape.tracing()) [[unlikely]] {
+    if (!a.is_constant()) tape.verify(a.index(), a.tag(), P::name.data());
+    if (!b.is_constant()) tape.verify(b.index(), b.tag(), P::name.data());
+    return detail::traced(tape, P::name, y, a.index(), detail::chain(d[0], a.partial()),
+                          b.index(), detail::chain(d[1], b.partial()));
+  }
   if (b.is_constant()) {
     tape.verify(a.index(), a.tag(), P::name.data());
     return Var<T>(y, detail::chain(d[0], a.partial()), a.index(), a.tag(), detail::recorded_t{});
@@ -421,6 +457,11 @@ class StatementBuilder {
   }
   Var<T> finish(const T& value) {
     if (k_ == 0) return Var<T>::constant(value);
+    if (tape_.tracing()) [[unlikely]] {
+      const typename Tape<T>::index_type i = tape_.close_statement(k_);
+      tape_.annotate(i, what_, value);
+      return Var<T>(value, T(1), i, tape_.epoch(), recorded_t{});
+    }
     if (k_ == 1) return Var<T>(value, slots_.partials[0], slots_.args[0], tape_.epoch(), recorded_t{});
     return Var<T>(value, T(1), tape_.close_statement(k_), tape_.epoch(), recorded_t{});
   }

@@ -3,8 +3,8 @@
 //
 //   plain          the function in plain doubles (no derivatives)
 //   hand           the hand-written adjoint: the yardstick
-//   slope          slope, as a user writes it with slope's n-ary sum and dot
-//                  product where they fit (W2 has none: same as slope-scalar)
+//   slope          slope, as a user writes it with slope's n-ary sum, dot
+//                  product and fma where they fit
 //   slope-scalar   slope with plain scalar loops of + and *
 //   adolc-retape   ADOL-C: tape every evaluation, then its gradient driver
 //   adolc-replay   ADOL-C: the gradient driver on a tape recorded once
@@ -83,7 +83,12 @@ class SlopeRunner {
     Var<> x = x_[0];
     const Var<>& w = x_[1];
     const Var<>& b = x_[2];
-    for (long k = 0; k < pb::W2_K; ++k) x = slope::tanh(w * slope::sigmoid(x) + b);
+    if (nary_) {
+      // w * s + b as one statement: slope::fma.
+      for (long k = 0; k < pb::W2_K; ++k) x = slope::tanh(slope::fma(w, slope::sigmoid(x), b));
+    } else {
+      for (long k = 0; k < pb::W2_K; ++k) x = slope::tanh(w * slope::sigmoid(x) + b);
+    }
     return x;
   }
 

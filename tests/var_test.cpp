@@ -220,3 +220,34 @@ TEST_CASE("n-ary sum and dot record one statement") {
   CHECK_THROWS_AS((void)slope::dot(std::span<const Var<>>(w), std::span<const double>(x.data(), 2)),
                   slope::argument_error);
 }
+
+TEST_CASE("fma(a, b, c) is a * b + c rounded once, recorded as one statement") {
+  Tape tape;
+  Var w = 1.7, s = 0.25, b = -0.5;
+  const std::size_t before = tape.size();
+  Var y = slope::fma(w, s, b);
+  CHECK(tape.size() == before + 1);
+  CHECK(tape.operands() == 3);
+  CHECK(y.value() == std::fma(1.7, 0.25, -0.5));
+  auto [dw, ds, db] = slope::derivatives(y, slope::wrt(w, s, b));
+  CHECK(dw == 0.25);
+  CHECK(ds == 1.7);
+  CHECK(db == 1.0);
+  // Rounded once: 0.1 * 10 - 1 is 0 in two roundings, 2^-54 + ... in one.
+  Var a = 0.1;
+  CHECK(slope::fma(a, 10.0, -1.0).value() == std::fma(0.1, 10.0, -1.0));
+  CHECK(slope::fma(a, 10.0, -1.0).value() != 0.0);
+  // Plain numbers anywhere; on one statement it folds like any operation.
+  const std::size_t size = tape.size();
+  Var x2 = slope::fma(a, a, 3.0);  // a^2 + 3
+  CHECK(tape.size() == size);
+  CHECK(slope::derivatives(x2, slope::wrt(a))[0] == doctest::Approx(0.2));
+  CHECK(slope::fma(2.0, a, 1.0).index() == a.index());
+  CHECK(slope::fma(Var<>::constant(2.0), 3.0, 1.0).is_constant());
+  // The recurrence step of the deep-chain benchmark.
+  Var x = 0.3;
+  Var<> z = slope::tanh(slope::fma(w, slope::sigmoid(x), b));
+  const double sg = 1 / (1 + std::exp(-0.3));
+  const double t = std::tanh(1.7 * sg - 0.5);
+  CHECK(slope::derivatives(z, slope::wrt(x))[0] == doctest::Approx((1 - t * t) * 1.7 * sg * (1 - sg)));
+}

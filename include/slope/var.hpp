@@ -6,6 +6,7 @@
 // it belongs to. It is trivially copyable and small (24 bytes for double).
 #pragma once
 
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>
@@ -536,6 +537,49 @@ Var<T> dot(const std::vector<Var<T>>& a, const std::vector<T>& b) {
 template <class T>
 Var<T> dot(const std::vector<Var<T>>& a, const std::vector<Var<T>>& b) {
   return dot(std::span<const Var<T>>(a), std::span<const Var<T>>(b));
+}
+
+namespace detail {
+template <class X>
+struct var_scalar {
+  using type = void;
+};
+template <class T>
+struct var_scalar<Var<T>> {
+  using type = T;
+};
+/// The scalar type of the first Var among A, B, C (void if there is none).
+template <class A, class B, class C>
+using first_var_scalar_t = typename var_scalar<std::remove_cvref_t<std::conditional_t<
+    is_var_v<A>, A, std::conditional_t<is_var_v<B>, B, C>>>>::type;
+template <class X, class T>
+concept OperandFor = std::same_as<std::remove_cvref_t<X>, Var<T>> || PassiveFor<X, T>;
+template <class T, class X>
+Var<T> as_var(const X& x) {
+  if constexpr (is_var_v<X>)
+    return x;
+  else
+    return Var<T>::constant(T(x));
+}
+}  // namespace detail
+
+/// a * b + c, rounded once (std::fma on the values), recorded as one
+/// statement with partials b, a and 1 instead of a product and a sum: the
+/// natural step of a recurrence like x = tanh(fma(w, sigmoid(x), b)). Any
+/// of a, b, c may be a plain number; one at least is a Var.
+template <class A, class B, class C, class T = detail::first_var_scalar_t<A, B, C>>
+  requires(!std::is_void_v<T> && detail::OperandFor<A, T> && detail::OperandFor<B, T> &&
+           detail::OperandFor<C, T>)
+Var<T> fma(const A& a, const B& b, const C& c) {
+  using std::fma;
+  const Var<T> x = detail::as_var<T>(a), y = detail::as_var<T>(b), z = detail::as_var<T>(c);
+  const T value = fma(x.value(), y.value(), z.value());
+  if (x.is_constant() && y.is_constant() && z.is_constant()) return Var<T>::constant(value);
+  detail::StatementBuilder<T> statement(3, "fma");
+  statement.add(x, y.value());
+  statement.add(y, x.value());
+  statement.add(z, T(1));
+  return statement.finish(value);
 }
 
 // The activations work on plain numbers too, so one generic function runs on

@@ -21,16 +21,27 @@
 // Each block's domain comes from the table too, so log(x) at x = -1 is an
 // error that points at the call instead of a NaN in the output.
 //
+// Every derivative printed is checked: slope::check::gradient compares it with
+// a 50-digit numerical derivative (allowing for the conditioning of the
+// expression at the point); where a call sits on a kink (relu at 0, max at a
+// tie) a central difference means nothing, and the tape's value is compared
+// with the left and right 50-digit derivatives instead.
+//
+// --layers and --activations describe a small network the same way: the
+// activations are looked up in the same table, the weights are
+// deterministic, and the gradient with respect to inputs and parameters is
+// checked like an expression's.
+//
 // Every mistake in a description (the expression, a name=value argument, an
 // option) throws a `DescriptionError` carrying the text and the position;
 // main prints the text, a caret line under the position and the message, and
-// exits with code 1.
+// exits with code 1. A derivative that fails its check also gives exit code 1;
+// one the checker cannot verify at that point (it says why) does not.
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -47,7 +58,6 @@
 
 namespace {
 
-using slope::check::Real100;
 using slope::check::Real50;
 using slope::check::Status;
 
@@ -203,22 +213,27 @@ const FunctionInfo& function(std::string_view name) {
   return *f;
 }
 
-std::string function_names() {
+/// The names of the primitives with `arity` arguments (0: all of them).
+std::string function_names(int arity = 0) {
   std::string s;
-  for (const FunctionInfo& f : functions()) s += fmt::format("{}{}", s.empty() ? "" : ", ", f.name);
+  for (const FunctionInfo& f : functions())
+    if (arity == 0 || f.arity == arity) s += fmt::format("{}{}", s.empty() ? "" : ", ", f.name);
   return s;
 }
 
-/// "did you mean X? " for the names closest to an unknown one, then the list.
-std::string suggest(std::string_view name) {
+/// "did you mean X? " for the names closest to an unknown one, then the
+/// list (of the primitives with `arity` arguments; 0: all).
+std::string suggest(std::string_view name, int arity = 0) {
   std::size_t best = std::numeric_limits<std::size_t>::max();
-  for (const FunctionInfo& f : functions()) best = std::min(best, edit_distance(name, f.name));
+  for (const FunctionInfo& f : functions())
+    if (arity == 0 || f.arity == arity) best = std::min(best, edit_distance(name, f.name));
   std::string close;
   if (best <= std::max<std::size_t>(1, name.size() / 3))
     for (const FunctionInfo& f : functions())
-      if (edit_distance(name, f.name) == best)
+      if ((arity == 0 || f.arity == arity) && edit_distance(name, f.name) == best)
         close += fmt::format("{}{}", close.empty() ? "" : " or ", f.name);
-  return (close.empty() ? "" : "did you mean " + close + "? ") + "slope has: " + function_names();
+  return (close.empty() ? "" : "did you mean " + close + "? ") +
+         "slope has: " + function_names(arity);
 }
 
 /// "x > 0", "-1 <= x <= 1", "all reals".
@@ -660,7 +675,8 @@ DomainReport check_domains(const Expression& e, std::span<const double> values) 
       if (!f.domain.contains(a) && !std::isnan(a))
         fail(fmt::format("{}({}) is outside the domain of {}, {}: slope would give {}{}", f.name,
                          show(a), f.name, to_string(f.domain), show(y), argument(n.a)));
-      if (std::find(f.kinks.begin(), f.kinks.end(), a) != f.kinks.end()) report.kinks.push_back(i);
+      if (!n.constant && std::find(f.kinks.begin(), f.kinks.end(), a) != f.kinks.end())
+        report.kinks.push_back(i);
     } else if (f.name == "pow") {
       // The table's domain (base > 0) is for a variable exponent; with a
       // constant one, x^p only needs to be real and finite.
@@ -683,7 +699,7 @@ DomainReport check_domains(const Expression& e, std::span<const double> values) 
                          text(n.b), show(b), show(y)));
       fail(fmt::format("{}({}, {}) is outside the domain of {}: slope would give {}", f.name,
                        show(a), show(b), f.name, show(y)));
-    } else if (f.kink(a, b)) {
+    } else if (!n.constant && f.kink(a, b)) {
       report.kinks.push_back(i);
     }
     if (std::isnan(y) && !std::isnan(a) && !std::isnan(b))
@@ -913,6 +929,23 @@ struct Network {
   std::string activations_text;  ///< the --activations argument
   std::vector<std::pair<std::size_t, std::size_t>> activation_spans;  ///< in it, per layer
 
+  /// The name of component i of (inputs, parameters): x1, or w2[3,1] (layer
+  /// 2, unit 3, weight of unit 1 below), or b2[3] (its bias).
+  std::string variable_name(std::size_t i) const {
+    if (i < layers[0]) return fmt::format("x{}", i + 1);
+    i -= layers[0];
+    for (std::size_t l = 1; l < layers.size(); ++l) {
+      const std::size_t row = layers[l - 1] + 1;
+      if (i < layers[l] * row) {
+        const std::size_t j = i / row, k = i % row;
+        return k + 1 == row ? fmt::format("b{}[{}]", l, j + 1)
+                            : fmt::format("w{}[{},{}]", l, j + 1, k + 1);
+      }
+      i -= layers[l] * row;
+    }
+    return "?";
+  }
+
   std::size_t parameters() const {
     std::size_t n = 0;
     for (std::size_t l = 1; l < layers.size(); ++l) n += layers[l] * (layers[l - 1] + 1);
@@ -1010,12 +1043,12 @@ Network parse_network(const std::string& layers, const std::string& activations,
   for (const auto& [field, at] : names) {
     const FunctionInfo* f = find_function(field);
     if (f == nullptr || f->arity != 1)
-      throw DescriptionError(activations, at, at + field.size(),
-                             f == nullptr
-                                 ? fmt::format("unknown activation '{}'; {}", field, suggest(field))
-                                 : fmt::format("{} takes 2 arguments: an activation "
-                                               "takes 1",
-                                               field));
+      throw DescriptionError(
+          activations, at, at + field.size(),
+          f == nullptr ? fmt::format("unknown activation '{}'; {}", field, suggest(field, 1))
+                       : fmt::format("{} takes 2 arguments: an activation "
+                                     "takes 1",
+                                     field));
     net.activations.push_back(f);
     net.activation_spans.emplace_back(at, at + field.size());
   }
@@ -1040,8 +1073,9 @@ Network parse_network(const std::string& layers, const std::string& activations,
     }
     if (net.inputs.size() != net.layers[0])
       throw DescriptionError(*inputs, 0, inputs->size(),
-                             fmt::format("the network has {} inputs, got {} values", net.layers[0],
-                                         net.inputs.size()));
+                             fmt::format("the network has {} input{}, got {} value{}",
+                                         net.layers[0], net.layers[0] == 1 ? "" : "s",
+                                         net.inputs.size(), net.inputs.size() == 1 ? "" : "s"));
   } else {
     for (std::size_t i = 0; i < net.layers[0]; ++i)
       net.inputs.push_back((i % 2 == 0 ? 0.5 : -0.5) * double(i + 1));
@@ -1083,16 +1117,27 @@ Status run_network(const Network& net) {
                tape.size(), tape.operands());
     const auto f = [&net, k](const auto& vv) { return net.output(vv, k); };
     const slope::check::GradientReport r = slope::check::gradient(f, x);
-    std::size_t pass = 0;
+    std::size_t passed = 0, failed = 0, unchecked = 0;
     double worst = 0;
-    for (const auto& c : r.components) {
-      pass += c.status == Status::pass;
-      worst = std::max(worst, c.ulps);
+    std::string first_failure, first_unchecked;
+    for (const slope::check::ComponentCheck& c : r.components) {
+      const std::string what = fmt::format("d/d{}: {}", net.variable_name(c.index), c.why);
+      if (c.status == Status::pass) {
+        ++passed;
+        worst = std::max(worst, c.ulps);
+      } else if (c.status == Status::fail) {
+        if (failed++ == 0) first_failure = what;
+      } else if (unchecked++ == 0) {
+        first_unchecked = what;
+      }
     }
     fmt::print(
-        "    check: {} of {} derivatives PASS against 50-digit numerical ones "
-        "(worst {:.2g} ULP){}\n",
-        pass, x.size(), worst, r.reason.empty() ? "" : "; " + r.reason);
+        "    check: {} of {} derivatives PASS against 50-digit numerical ones (worst {} ULP)\n",
+        passed, x.size(), show(worst, 2));
+    if (failed > 0) fmt::print("    {} FAIL, the first {}\n", failed, first_failure);
+    if (unchecked > 0)
+      fmt::print("    {} CANNOT CHECK, the first {}\n", unchecked, first_unchecked);
+    if (r.components.empty()) fmt::print("    {}\n", r.reason);
     status = worse(status, r.status);
   }
   fmt::print("\n");

@@ -386,7 +386,7 @@ int study(const std::filesystem::path& dir, const Data& data, int iterations,
             "points: class 0 red, class 1 blue; regions: the predicted class\"\n",
             grouped(iterations), learning_rate);
 
-  fmt::print("Hidden layer size study: {} iterations, learning rate {}.\n\n", iterations,
+  fmt::print("Hidden layer size study: {} iterations, learning rate {}.\n\n", grouped(iterations),
              learning_rate);
   fmt::print("  {:>6} {:>10} {:>12} {:>12} {:>10}\n", "hidden", "parameters", "final cost",
              "accuracy", "time");
@@ -614,10 +614,10 @@ int main(int argc, char** argv) {
     if (o.study) return study(o.output, data, o.iterations, o.learning_rate);
 
     fmt::print("Training a 2-{}-1 network: {} iterations of gradient descent, learning rate {}.\n",
-               o.hidden, o.iterations, o.learning_rate);
+               o.hidden, grouped(o.iterations), o.learning_rate);
     const Trained t = train(data, o.hidden, o.iterations, o.learning_rate, true);
     fmt::print("Training accuracy: {} ({} iterations in {:.2f} s).\n\n", percent(t.accuracy),
-               o.iterations, t.seconds);
+               grouped(o.iterations), t.seconds);
     draw(o.output, data, t, o.hidden, o.iterations);
 
     const bool fell = t.final_cost < t.first_cost;

@@ -180,7 +180,7 @@ T chain(const T& local, const T& partial) {
 /// statement of its own, with an operand for each of a and b that is a
 /// statement (index 0, a constant, is left out).
 template <class T>
-Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
+[[gnu::cold, gnu::noinline]] Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
               typename Tape<T>::index_type a, const T& pa,
               typename Tape<T>::index_type b = 0, const T& pb = T(0)) {
   const typename Tape<T>::OperandSlots slots = tape.open_statement(2);
@@ -207,18 +207,19 @@ Var<T> apply(const P& p, const Var<T>& x) {
   if (x.is_constant()) return Var<T>::constant(p.forward(x.value()));
   Tape<T>& tape = Tape<T>::current(P::name.data());
   tape.verify(x.index(), x.tag(), P::name.data());
-  T y, d;
   if constexpr (detail::HasEval<P, T>) {
     const ValueAndDerivative<T> r = p.eval(x.value());
-    y = r.value;
-    d = r.derivative;
+    if (tape.tracing()) [[unlikely]]
+      return detail::traced(tape, P::name, r.value, x.index(), detail::chain(r.derivative, x.partial()));
+    return Var<T>(r.value, detail::chain(r.derivative, x.partial()), x.index(), x.tag(),
+                  detail::recorded_t{});
   } else {
-    y = p.forward(x.value());
-    d = p.derivative(x.value(), y);
+    const T y = p.forward(x.value());
+    const T d = p.derivative(x.value(), y);
+    if (tape.tracing()) [[unlikely]]
+      return detail::traced(tape, P::name, y, x.index(), detail::chain(d, x.partial()));
+    return Var<T>(y, detail::chain(d, x.partial()), x.index(), x.tag(), detail::recorded_t{});
   }
-  if (tape.tracing()) [[unlikely]]
-    return detail::traced(tape, P::name, y, x.index(), detail::chain(d, x.partial()));
-  return Var<T>(y, detail::chain(d, x.partial()), x.index(), x.tag(), detail::recorded_t{});
 }
 
 /// Applies binary primitive `p` to (a, b). Records one statement if a and b

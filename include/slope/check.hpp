@@ -22,12 +22,16 @@
 // the multiprecision types.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -157,6 +161,14 @@ struct SweepOptions {
   int max_digits = 400;    ///< highest reference precision: 50, 100 or 400
   std::uint64_t seed = 20261127;
   Tolerance tolerance{};
+  /// Where a primitive has a closed-form derivative in multiprecision (every
+  /// smooth built-in one does, see closed_form_derivative), it is the truth
+  /// the tape's derivative is measured against, and Ridders' numerical
+  /// derivative cross-checks it at every `cross_check_stride`-th point. With
+  /// false, every point uses Ridders' derivative (50/100/400 digits), as for
+  /// a primitive without a closed form: slower, the same verdicts.
+  bool closed_forms = true;
+  int cross_check_stride = 8;  ///< Ridders at every n-th point of a closed-form sweep
   /// A quick sweep: every 16th binade, a coarse grid (for tests and CI).
   static SweepOptions quick() {
     SweepOptions o;
@@ -202,6 +214,15 @@ struct PrimitiveReport {
   std::vector<std::string> failures;  ///< the first few failing points, described
   std::string kink_convention;        ///< e.g. "g'(0)=1 (right)"; "-" if no kinks
   Tolerance tolerance;
+  /// What the derivative was measured against: "closed form" (a formula for
+  /// f' in 50/100 digits, `closed_form` says which) or "numerical" (Ridders'
+  /// extrapolation in 50/100/400 digits).
+  std::string truth = "numerical";
+  std::string closed_form;            ///< the formula, where truth is "closed form"
+  /// Points where Ridders' derivative was resolved and agreed with the
+  /// closed form (a disagreement is a failure: the formula or the forward
+  /// pass is wrong).
+  std::size_t cross_checked = 0;
 };
 
 /// The sweep result at one point (check::primitive_at).
@@ -214,7 +235,18 @@ struct PointCheck {
   double value_relative = 0, derivative_relative = 0;
   bool value_subnormal = false, derivative_subnormal = false;
   int digits = 0;  ///< precision of the derivative reference
+  bool closed_form = false;  ///< the reference was the closed form (else Ridders)
+  bool cross_checked = false;  ///< Ridders' derivative resolved and agreed with it
 };
+
+/// The derivative of the built-in unary primitive `name` as a formula of
+/// its own, in 50, 100 and 400 digits (with the formula as text), for the
+/// smooth primitives: written from the mathematics (sigmoid' as
+/// 1/(4 cosh^2(z/2)), tanh' as 1/cosh^2 z, erf' as 2/sqrt(pi) e^(-z^2)),
+/// never from the rule the tape evaluates in double. Empty for the piecewise
+/// linear ones (relu, leaky_relu, abs, neg), whose numerical derivative is
+/// exact and cheap, and for names slope does not ship.
+std::optional<std::pair<Functions, std::string>> closed_form_derivative(std::string_view name);
 
 namespace detail {
 
@@ -229,6 +261,10 @@ struct UnaryUnderTest {
   Functions forward;
   bool has_documented_kink_value = false;
   double documented_kink_value = 0;
+  /// f' in closed form in each precision (may be empty: Ridders alone), and
+  /// the formula, for reports.
+  Functions derivative{};
+  std::string derivative_formula;
 };
 
 /// A binary primitive: tape value and both partials in double, and forward
@@ -239,11 +275,28 @@ struct BinaryUnderTest {
   std::function<Real50(const Real50&, const Real50&)> f50;
   std::function<Real100(const Real100&, const Real100&)> f100;
   std::function<bool(double, double)> kink, in_domain;
+  /// Both partials in closed form in 50 and 100 digits (may be empty:
+  /// Ridders alone), and the formulas, for reports.
+  std::function<std::array<Real50, 2>(const Real50&, const Real50&)> partials50{};
+  std::function<std::array<Real100, 2>(const Real100&, const Real100&)> partials100{};
+  std::string derivative_formula;
 };
+
+/// The partials of the built-in binary primitive `name` in closed form in
+/// 50 and 100 digits (empty for names slope does not ship): what
+/// BinaryUnderTest holds.
+bool closed_form_partials(std::string_view name, BinaryUnderTest& b);
 
 PrimitiveReport sweep(const UnaryUnderTest& p, const SweepOptions& options);
 PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options);
-PointCheck check_point(const UnaryUnderTest& p, double x, const SweepOptions& options);
+PointCheck check_point(const UnaryUnderTest& p, double x, const SweepOptions& options,
+                       bool cross_check = true);
+
+/// Whether P is one of the types listed in Tuple.
+template <class P, class Tuple>
+struct listed : std::false_type {};
+template <class P, class... Ts>
+struct listed<P, std::tuple<Ts...>> : std::bool_constant<(std::is_same_v<P, Ts> || ...)> {};
 
 template <class P>
 concept UnaryPrimitive = requires(const P& p, double x) {
@@ -275,6 +328,12 @@ UnaryUnderTest describe(const P& p) {
     u.has_documented_kink_value = true;
     u.documented_kink_value = static_cast<double>(p.at_kink);
   }
+  if constexpr (listed<P, unary_primitives>::value) {
+    if (auto cf = closed_form_derivative(P::name)) {
+      u.derivative = std::move(cf->first);
+      u.derivative_formula = std::move(cf->second);
+    }
+  }
   return u;
 }
 
@@ -294,6 +353,7 @@ BinaryUnderTest describe_binary(const P& p) {
   b.f100 = [p](const Real100& x1, const Real100& x2) { return Real100(p.forward(x1, x2)); };
   b.kink = [](double x1, double x2) { return P::kink(x1, x2); };
   b.in_domain = [](double x1, double x2) { return P::in_domain(x1, x2); };
+  if constexpr (listed<P, binary_primitives>::value) closed_form_partials(P::name, b);
   return b;
 }
 

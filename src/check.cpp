@@ -99,9 +99,10 @@ template NumericalDerivative<Real400> derivative(const std::function<Real400(con
 namespace {
 
 template <class R>
-bool resolved(const NumericalDerivative<R>& d) {
+bool resolved(const NumericalDerivative<R>& d, double absolute = 0) {
   if (!isfinite(d.value) || !isfinite(d.error)) return false;
-  return d.error <= 1e-25 * abs(d.value) || Real100(d.error) <= tiny_abs;
+  return d.error <= 1e-25 * abs(d.value) || Real100(d.error) <= tiny_abs ||
+         d.error <= absolute;
 }
 
 template <class R>
@@ -116,14 +117,15 @@ Reference to_reference(const NumericalDerivative<R>& d, int digits) {
 
 }  // namespace
 
-Reference staged_derivative(const Functions& f, double x, Side side, double step, int max_digits) {
+Reference staged_derivative(const Functions& f, double x, Side side, double step, int max_digits,
+                            double absolute) {
   // 50 digits, retried once with a smaller step if truncation limited it.
   auto d50 = derivative<Real50>(f.f50, Real50(x), side, Real50(step));
-  if (resolved(d50)) return to_reference(d50, 50);
+  if (resolved(d50, absolute)) return to_reference(d50, 50);
   if (isfinite(d50.value) && !rounding_limited(d50)) {
     const double h = step > 0 ? step : std::ldexp(1.0, -6) * std::fmax(1.0, std::fabs(x));
     d50 = derivative<Real50>(f.f50, Real50(x), side, Real50(std::ldexp(h, -12)));
-    if (resolved(d50)) return to_reference(d50, 50);
+    if (resolved(d50, absolute)) return to_reference(d50, 50);
   }
   if (!isfinite(d50.value)) {
     Reference r{Real100(nan), Real100(inf), 0};
@@ -137,10 +139,10 @@ Reference staged_derivative(const Functions& f, double x, Side side, double step
     return r;
   }
   const auto d100 = derivative<Real100>(f.f100, Real100(x), side, Real100(step));
-  if (resolved(d100)) return to_reference(d100, 100);
+  if (resolved(d100, absolute)) return to_reference(d100, 100);
   if (max_digits >= 400 && f.f400 && isfinite(d100.value) && rounding_limited(d100)) {
     const auto d400 = derivative<Real400>(f.f400, Real400(x), side, Real400(step));
-    if (resolved(d400)) return to_reference(d400, 400);
+    if (resolved(d400, absolute)) return to_reference(d400, 400);
     Reference r = to_reference(d400, 0);
     r.why = fmt::format("even 400 digits leave an error estimate of {:.2g} on {:.3g}",
                         static_cast<double>(d400.error), static_cast<double>(d400.value));
@@ -906,6 +908,7 @@ GradientReport assemble(const GradientData& d, const GradientOptions& o) {
     c.reference = static_cast<double>(ref.value);
     c.reference_error = static_cast<double>(ref.error);
     c.condition = static_cast<double>(d.condition[i]);
+    c.paths = i < d.paths.size() ? static_cast<double>(d.paths[i]) : 0.0;
     if (ref.digits == 0) {
       c.status = Status::cannot_check;
       c.why = "cannot check here, because " + ref.why;
@@ -915,11 +918,14 @@ GradientReport assemble(const GradientData& d, const GradientOptions& o) {
     const Real50 exact(ref.value);
     c.error = static_cast<double>(abs(Real50(c.tape) - exact));
     c.ulps = ulp_error(c.tape, exact);
-    c.allowed = o.roundoff_units * u * (std::fabs(c.reference) + c.condition) +
+    c.allowed = o.roundoff_units * u * (std::fabs(c.reference) + c.condition + c.paths) +
                 4 * c.reference_error + std::numeric_limits<double>::denorm_min();
-    // The 50-digit tape against the reference: the chain rule itself.
+    // The 50-digit tape against the reference: the chain rule itself, to
+    // digits of |g_i| or of the paths' sum where they cancel.
     const Real50 mp_err = abs(d.tape50[i] - exact);
-    const Real50 mp_scale = abs(exact) > 0 ? abs(exact) : Real50(1);
+    const Real50 paths = i < d.paths.size() ? d.paths[i] : Real50(0);
+    const Real50 mp_big = abs(exact) > paths ? Real50(abs(exact)) : paths;
+    const Real50 mp_scale = mp_big > 0 ? mp_big : Real50(1);
     const Real50 mp_floor = Real50(4 * c.reference_error);
     c.mp_digits = mp_err <= mp_floor ? 99.0
                                      : -static_cast<double>(log10(Real50((mp_err - mp_floor) / mp_scale)));
@@ -989,14 +995,15 @@ std::string to_string(const GradientReport& r) {
   std::string s = fmt::format("gradient check: {}   f(x) = {:.17g}\n", to_string(r.status), r.value);
   if (!r.reason.empty()) s += fmt::format("  {}\n", r.reason);
   if (r.components.empty()) return s;
-  s += fmt::format("  {:>3} {:>12} {:>24} {:>24} {:>10} {:>10} {:>8} {:>10} {:>7} {:>6}  {}\n", "i",
-                   "x", "tape (double)", "numerical (50+ digits)", "error", "allowed", "ULP",
-                   "kappa", "mp dig", "ref", "verdict");
+  s += fmt::format("  {:>3} {:>12} {:>24} {:>24} {:>10} {:>10} {:>8} {:>10} {:>10} {:>7} {:>6}  {}\n",
+                   "i", "x", "tape (double)", "numerical (50+ digits)", "error", "allowed", "ULP",
+                   "kappa", "paths", "mp dig", "ref", "verdict");
   for (const ComponentCheck& c : r.components)
     s += fmt::format("  {:>3} {:>12.6g} {:>24.17g} {:>24.17g} {:>10.3g} {:>10.3g} {:>8.3g} {:>10.3g} "
-                     "{:>7.1f} {:>6}  {}{}\n",
+                     "{:>10.3g} {:>7.1f} {:>6}  {}{}\n",
                      c.index, c.x, c.tape, c.reference, c.error, c.allowed, c.ulps, c.condition,
-                     c.mp_digits, c.digits, to_string(c.status), c.why.empty() ? "" : ": " + c.why);
+                     c.paths, c.mp_digits, c.digits, to_string(c.status),
+                     c.why.empty() ? "" : ": " + c.why);
   return s;
 }
 

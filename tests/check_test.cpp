@@ -253,13 +253,70 @@ TEST_CASE("bad input: cannot check here, never a false pass") {
   const auto r2 = slope::check::gradient(f, std::vector{std::numeric_limits<double>::infinity()});
   CHECK(r2.status == Status::cannot_check);
   CHECK(r2.reason.find("not finite") != std::string::npos);
-  // tanh at 400: the derivative (~1e-347) is unresolvable in 50 and 100 digits.
+  // sin(1e30 x): no step of the numerical derivative resolves it.
+  auto g = [](const auto& v) {
+    using std::sin;
+    return sin(1e30 * v[0]);
+  };
+  const auto r3 = slope::check::gradient(g, std::vector{0.5});
+  CHECK(r3.status == Status::cannot_check);
+  CHECK(r3.reason.find("cannot check here") != std::string::npos);
+}
+
+TEST_CASE("check::gradient: a derivative far below the gradient's scale is resolved as 0") {
+  // tanh'(400) ~ 1e-347 rounds to 0 in double; the numerical derivative is 0
+  // to within 1e-30 of the function's scale, so the tape's 0 is checked...
   auto g = [](const auto& v) {
     using std::tanh;
     return tanh(v[0]) + 0.0 * v[0];
   };
-  const auto r3 = slope::check::gradient(g, std::vector{400.0});
-  CHECK(r3.status != Status::pass);
+  const auto ok = slope::check::gradient(g, std::vector{400.0});
+  MESSAGE(fmt::format("{}", ok));
+  CHECK(ok.status == slope::check::Status::pass);
+  REQUIRE(ok.components.size() == 1);
+  CHECK(ok.components[0].tape == 0.0);
+  CHECK(ok.components[0].reference_error < 1e-30);
+  // ... and a tape that gets it wrong by 1e-40 fails.
+  auto wrong = [](const auto& v) {
+    using std::tanh;
+    if constexpr (slope::is_var_v<std::decay_t<decltype(v[0])>>)
+      return tanh(v[0]) + 1e-40 * v[0];
+    else
+      return tanh(v[0]) + 0.0 * v[0];
+  };
+  CHECK(slope::check::gradient(wrong, std::vector{400.0}).status == slope::check::Status::fail);
+}
+
+TEST_CASE("check::gradient: cancellation in the sweep widens the allowance, not the verdict") {
+  // g = d/dx (x y - x (y - 1e-12)) = 1e-12: the paths' sum is ~2|y|, and a
+  // double tape can be off by u times that; the 50-digit tape gets 1e-12 to
+  // 30 digits of it, and the double tape passes.
+  auto f = [](const auto& v) { return v[0] * v[1] - v[0] * (v[1] - 1e-12); };
+  const auto r = slope::check::gradient(f, std::vector{0.7, 3.0});
+  MESSAGE(fmt::format("{}", r));
+  CHECK(r.status == slope::check::Status::pass);
+  REQUIRE(r.components.size() == 2);
+  CHECK(r.components[0].paths >= 5.9);
+  CHECK(r.components[0].paths <= 6.1);
+}
+
+TEST_CASE("slope-check's truth: every smooth built-in has a closed form that Ridders confirms") {
+  slope::check::SweepOptions o = slope::check::SweepOptions::quick();
+  o.cross_check_stride = 4;
+  const auto t = slope::check::primitive(slope::Tanh{}, o);
+  CHECK(t.truth == "closed form");
+  CHECK(t.status == slope::check::Status::pass);
+  CHECK(t.cross_checked > 20);
+  CHECK(t.unresolved == 0);
+  // A user-defined primitive has no closed form: Ridders everywhere.
+  const auto b = slope::check::primitive(TextbookSigmoid{}, o);
+  CHECK(b.truth == "numerical");
+  // The closed form and Ridders agree on the verdicts and the worst error.
+  o.closed_forms = false;
+  const auto n = slope::check::primitive(slope::Tanh{}, o);
+  CHECK(n.truth == "numerical");
+  CHECK(n.status == slope::check::Status::pass);
+  CHECK(n.derivative.ulps == doctest::Approx(t.derivative.ulps).epsilon(1e-6));
 }
 
 TEST_CASE("check::gradient passes a correct composition and fails a wrong gradient") {

@@ -105,9 +105,12 @@ struct Functions {
 /// The derivative of `f` at x in the lowest precision that resolves it:
 /// 50 digits, then (if rounding, not truncation, limited it) 100, then 400
 /// (if `max_digits` allows and f400 is given). A truncation-limited estimate
-/// is retried once with a step 2^-12 as large.
+/// is retried once with a step 2^-12 as large. An error estimate below
+/// `absolute` also counts as resolved (check::gradient: far below the
+/// gradient's scale, where the derivative is 0 and no relative accuracy
+/// exists).
 Reference staged_derivative(const Functions& f, double x, Side side, double step,
-                            int max_digits = 400);
+                            int max_digits = 400, double absolute = 0);
 
 /// The derivative of a generic function f (callable with Real50 and Real100)
 /// at x, for checking a double-precision derivative. At 50 digits a function
@@ -393,9 +396,9 @@ PointCheck primitive_at(const P& p, double x, const SweepOptions& options = {}) 
 
 /// Options of check::gradient.
 struct GradientOptions {
-  /// The error model allows K u (|g_i| + kappa_i) per component (u = 2^-53),
+  /// The error model allows K u (|g_i| + kappa_i + a_i) per component (u = 2^-53),
   /// where kappa_i bounds the change of g_i under relative perturbations of
-  /// the inputs; this is K.
+  /// the inputs and a_i the effect of the sweep's roundings; this is K.
   double roundoff_units = 64;
   /// Correct digits the 50-digit tape gradient must reach.
   double mp_digits = 30;
@@ -415,6 +418,7 @@ struct ComponentCheck {
   double allowed = 0;        ///< what the error model allows
   double ulps = 0;
   double condition = 0;      ///< kappa_i, the input-perturbation sensitivity
+  double paths = 0;          ///< a_i, the sum over paths of |product of partials|
   double mp_digits = 0;      ///< correct digits of the 50-digit tape
   int digits = 0;            ///< precision of the reference
   Status status = Status::pass;
@@ -439,8 +443,33 @@ struct GradientData {
   std::vector<Real50> tape50;               ///< 50-digit tape gradient
   std::vector<Reference> references;        ///< numerical gradient
   std::vector<Real50> condition;            ///< kappa_i
+  std::vector<Real50> paths;                ///< a_i: the sweep on |partials|
   bool value50_finite = true;
 };
+
+/// The reverse sweep from `output` (seeded with |seed|) on the absolute
+/// values of the tape's partials: for each input, the sum over all paths to
+/// the output of |product of partials|.
+template <class T>
+std::vector<T> absolute_sweep(const Tape<T>& tape, typename Tape<T>::index_type output,
+                              const T& seed, const std::vector<Var<T>>& inputs) {
+  using std::abs;
+  using index_type = typename Tape<T>::index_type;
+  std::vector<T> adjoint(static_cast<std::size_t>(output) + 1, T(0));
+  const auto ends = tape.statement_ends();
+  const auto args = tape.operand_indices();
+  const auto partials = tape.partials();
+  if (output > 0) adjoint[output] = abs(seed);
+  for (index_type i = output; i > 0; --i) {
+    if (adjoint[i] == T(0)) continue;  // as the sweep: no 0 * inf
+    for (index_type j = ends[i - 1]; j < ends[i]; ++j)
+      adjoint[args[j]] += abs(partials[j]) * adjoint[i];
+  }
+  std::vector<T> out;
+  for (const Var<T>& v : inputs)
+    out.push_back(v.index() <= output ? adjoint[v.index()] : T(0));
+  return out;
+}
 
 GradientReport assemble(const GradientData& data, const GradientOptions& options);
 std::vector<std::vector<double>> sign_vectors(std::size_t n, int count, std::uint64_t seed);
@@ -457,18 +486,30 @@ R call_real(const F& f, const std::vector<R>& x) {
 /// Var<Real50>, Real50 and Real100) at x:
 ///
 /// - against the numerical gradient (50 or 100 digits, with error
-///   estimate), per component, allowing K u (|g_i| + kappa_i) where
+///   estimate), per component, allowing K u (|g_i| + kappa_i + a_i), where
 ///   kappa_i = max over random sign vectors s of |sum_j H_ij x_j s_j| is the
 ///   first-order change of g_i under relative input perturbations (the
-///   conditioning of the gradient at x), estimated on the 50-digit tape;
+///   conditioning of the gradient at x), and a_i is the reverse sweep run
+///   on the absolute values of the tape's partials: the sum over all paths
+///   from x_i to f of |product of partials|. Rounding a partial or an
+///   adjoint by a relative u moves g_i by at most u times a path's product,
+///   so a_i bounds what the sweep's own roundings can do, also where the
+///   paths cancel (g_i small next to a_i); both estimated on the 50-digit
+///   tape;
 /// - and the 50-digit tape gradient against the same reference to
-///   `mp_digits` digits: the chain rule itself, beyond double rounding.
+///   `mp_digits` digits of max(|g_i|, a_i): the chain rule itself, beyond
+///   double rounding.
 ///
+/// The numerical derivative must be resolved to 1e-25 relative, or (for a
+/// component that is 0: an input whose paths are all cut by relu, min, max)
+/// to 1e-30 of the gradient's scale (the largest |g_j|, or |f(x)| / max|x_j|
+/// when every component is 0), far below anything a double tape resolves.
 /// A non-finite input, a non-finite f(x) or an unresolvable reference gives
 /// Status::cannot_check with the reason.
 template <class F>
 GradientReport gradient(const F& f, const std::vector<double>& x,
                         const GradientOptions& options = {}) {
+  using std::abs;
   detail::GradientData d;
   d.x = x;
   for (double xi : x)
@@ -484,9 +525,24 @@ GradientReport gradient(const F& f, const std::vector<double>& x,
   if (!std::isfinite(d.value)) return detail::assemble(d, options);
 
   const std::vector<Real50> x50(x.begin(), x.end());
+  Real50 scale = 0;
   {
     Tape<Real50> tape50;
-    d.tape50 = value_and_gradient(f, std::span<const Real50>(x50), tape50).gradient;
+    std::vector<Var<Real50>> vars(x50.begin(), x50.end());
+    const auto y = f(std::as_const(vars));
+    d.tape50.assign(x.size(), Real50(0));
+    d.paths.assign(x.size(), Real50(0));
+    if constexpr (is_var_v<std::decay_t<decltype(y)>>) {
+      gradient(y, std::span<const Var<Real50>>(vars), std::span<Real50>(d.tape50));
+      d.paths = detail::absolute_sweep(tape50, y.index(), y.partial(), vars);
+      scale = abs(y.value()) / std::max(1.0, [&] {
+        double m = 0;
+        for (double xi : x) m = std::max(m, std::fabs(xi));
+        return m;
+      }());
+    }
+    for (const Real50& g : d.tape50)
+      if (abs(g) > scale) scale = abs(g);
     // kappa_i: central differences of the 50-digit gradient along x o s.
     const Real50 t = Real50(1e-20);
     d.condition.assign(x.size(), Real50(0));
@@ -504,6 +560,7 @@ GradientReport gradient(const F& f, const std::vector<double>& x,
       }
     }
   }
+  const double absolute = static_cast<double>(scale) * 1e-30;
   for (std::size_t i = 0; i < x.size(); ++i) {
     Functions fs;
     fs.f50 = [&f, &x, i](const Real50& z) {
@@ -517,7 +574,7 @@ GradientReport gradient(const F& f, const std::vector<double>& x,
       return detail::call_real(f, v);
     };
     const double step = std::ldexp(1.0, -8) * std::fmax(1.0, std::fabs(x[i]));
-    d.references.push_back(staged_derivative(fs, x[i], Side::central, step, 100));
+    d.references.push_back(staged_derivative(fs, x[i], Side::central, step, 100, absolute));
   }
   return detail::assemble(d, options);
 }

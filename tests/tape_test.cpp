@@ -276,3 +276,22 @@ TEST_CASE("exceptions are slope::error") {
   CHECK_THROWS_AS(slope::gradient(x, std::span<const Var<>>(&x, 1), std::span<double>(out)),
                   slope::argument_error);
 }
+
+TEST_CASE("a zero partial carries nothing, even against an infinite derivative") {
+  Tape tape;
+  // In the Var layer: relu'(-0.3) = 0 times sqrt'(0) = inf.
+  Var x = -0.3;
+  Var y = slope::sqrt(-slope::relu(x));
+  CHECK(y.value() == 0.0);
+  CHECK(slope::derivatives(y, slope::wrt(x))[0] == 0.0);
+  // In the sweep: sqrt(a * w) at a = 0 is 0 for every w, so d/dw = 0; the
+  // statement a * w gets the adjoint +inf and partial a = 0 towards w.
+  Var a = 0.0, w = 2.0;
+  Var r = slope::sqrt(a * w);
+  auto [da, dw] = slope::derivatives(r, slope::wrt(a, w));
+  CHECK(std::isinf(da));
+  CHECK(dw == 0.0);
+  // x^0 is 1 everywhere, also at x = 0.
+  Var zero = 0.0;
+  CHECK(slope::derivatives(slope::pow(zero, 0.0), slope::wrt(zero))[0] == 0.0);
+}

@@ -793,7 +793,10 @@ struct Pow {
     // p y / x where y is a normal number; where x^p underflowed or overflowed
     // (x = 1e-300, p = 1.5), p x^(p-1) is still representable.
     const bool y_normal = isfinite(y) && abs(y) >= T(std::numeric_limits<double>::min());
-    const T dx = x != T(0) && y_normal ? T(p * (y / x)) : T(p * pow(x, T(p - T(1))));
+    // x^0 is 1 everywhere: dx is 0 at x = 0 too, not 0 * 0^-1 = NaN.
+    const T dx = p == T(0)                ? T(0)
+                 : x != T(0) && y_normal ? T(p * (y / x))
+                                         : T(p * pow(x, T(p - T(1))));
     T dp = y == T(0) ? T(0) : T(log(x) * y);
     if constexpr (std::is_floating_point_v<T>) {
       // A subnormal x^p has lost digits: form log(x) x^p in one exponential.

@@ -28,7 +28,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -320,6 +322,7 @@ void Tape<T>::sweep(index_type output, const T& seed) {
   // just before it. Its contribution is carried in a register to the next
   // iteration instead of going through memory, which would put a store and a
   // load on the critical path of every step.
+  using std::abs;
   T carry = T(0);
   index_type hi = end[output];
   for (index_type i = output; i > 0; --i) {
@@ -330,6 +333,19 @@ void Tape<T>::sweep(index_type output, const T& seed) {
     // Skipping zero adjoints is what keeps a statement the output does not
     // depend on (say sqrt at 0, partial +inf) from writing 0 * inf = NaN.
     if (a != T(0)) {
+      if (!(abs(a) <= std::numeric_limits<T>::max())) [[unlikely]] {
+        // An infinite (or NaN) adjoint: a zero partial still carries nothing,
+        // instead of inf * 0 = NaN (as in sqrt(x) * 0 at x = 0).
+        for (index_type j = lo; j < hi; ++j) {
+          if (partial[j] == T(0)) continue;
+          if (arg[j] == i - 1)
+            carry += partial[j] * a;
+          else
+            adj[arg[j]] += partial[j] * a;
+        }
+        hi = lo;
+        continue;
+      }
       for (index_type j = lo; j < hi; ++j) {
         const T v = partial[j] * a;
         if (arg[j] == i - 1)

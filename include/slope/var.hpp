@@ -168,12 +168,13 @@ concept HasEval = requires(const P& p, const T& x) {
 };
 
 /// The partial of a result along one path: d(result)/d(operand) times the
-/// operand's own partial. A zero local derivative gives 0 even when the
-/// operand's partial is infinite or NaN: the path carries nothing, exactly as
-/// a sweep skips a statement whose adjoint is 0.
+/// operand's own partial. If either is zero the path carries nothing and the
+/// result is 0, even when the other is infinite or NaN (sqrt(-relu(x)) at
+/// x = -0.3 is 0 near x, so its derivative is 0, not 0 * inf), exactly as a
+/// sweep skips a statement whose adjoint is 0.
 template <class T>
 T chain(const T& local, const T& partial) {
-  return local == T(0) ? T(0) : T(local * partial);
+  return local == T(0) || partial == T(0) ? T(0) : T(local * partial);
 }
 
 /// While tracing: records the result of an operation named `name` as a

@@ -500,31 +500,10 @@ Data every(const Data& data, std::size_t stride) {
   return d;
 }
 
-/// The size of the terms each gradient component sums: (1/m) sum_j |dl_j/dp_i|
-/// over the per-sample losses l_j, each recorded (on one reused tape) and swept
-/// alone. Double rounding in a sum is relative to the size of its terms, not to
-/// the sum: where the terms cancel, it is large relative to the gradient.
-std::vector<double> term_sizes(const Data& data, std::size_t h, const std::vector<double>& p) {
-  slope::Tape<> tape;
-  std::vector<slope::Var<>> w(p.size());
-  std::vector<double> g(p.size()), size(p.size(), 0.0);
-  Data one;
-  for (std::size_t j = 0; j < data.size(); ++j) {
-    one.x = {data.x[j]};
-    one.y = {data.y[j]};
-    tape.reset();
-    for (std::size_t i = 0; i < p.size(); ++i) w[i] = slope::Var<>(p[i]);
-    slope::gradient(cost(w, one, h), std::span<const slope::Var<>>(w), std::span<double>(g));
-    for (std::size_t i = 0; i < p.size(); ++i)
-      size[i] += std::fabs(g[i]) / static_cast<double>(data.size());
-  }
-  return size;
-}
-
 /// Verifies the tape gradient of the cost before training, at the initial
 /// parameters, with slope::check::gradient: the double tape and a 50-digit
 /// tape against the numerical gradient in 50-digit arithmetic. Returns
-/// whether the gradient is verified.
+/// whether the check passed.
 bool check_gradient(const Data& all, std::size_t h) {
   constexpr std::size_t stride = 4;  // all 400 points take about 15 s; 100 points, 4 s
   const Data data = every(all, stride);
@@ -539,54 +518,24 @@ bool check_gradient(const Data& all, std::size_t h) {
       "({} of\nthe {}, to keep it quick), against the numerical gradient in 50-digit "
       "arithmetic ({:.1f} s):\n\n{}\n",
       stride, data.size(), all.size(), seconds, report);
-
-  constexpr double u = 0x1p-53, K = 64;  // K: the checker's default roundoff units
-  const std::vector<double> terms = term_sizes(data, h, p0);
-  double fewest_digits = 99, worst_ulps = 0, worst_in_terms = 0, most_cancelled = 0;
-  bool chain_rule = true, rounding = true;
-  std::string flagged;
+  double fewest_digits = 99, worst_ulps = 0;
   for (const auto& c : report.components) {
-    if (c.status == slope::check::Status::cannot_check) {
-      fmt::print("Component {}: {}\n", c.index, c.why);
-      return false;
-    }
     fewest_digits = std::min(fewest_digits, c.mp_digits);
     worst_ulps = std::max(worst_ulps, c.ulps);
-    chain_rule = chain_rule && c.mp_digits >= slope::check::GradientOptions{}.mp_digits;
-    const double in_terms = c.error / (u * std::max(terms[c.index], std::fabs(c.reference)));
-    worst_in_terms = std::max(worst_in_terms, in_terms);
-    if (c.status == slope::check::Status::fail) {
-      flagged += fmt::format("{}{}", flagged.empty() ? "" : ", ", c.index);
-      rounding = rounding && in_terms <= K;
-      most_cancelled = std::max(most_cancelled, terms[c.index] / std::fabs(c.reference));
-    }
   }
-  if (fewest_digits >= 99)
-    fmt::print(
-        "The 50-digit tape agrees with the numerical gradient to within the reference's own "
-        "error\nin every component");
-  else
-    fmt::print(
-        "The 50-digit tape agrees with the numerical gradient to {:.1f} digits or more in "
-        "every\ncomponent",
-        fewest_digits);
+  // The biases' components sum one term per point, and at the start those
+  // terms nearly cancel: the gradient is far smaller than its terms, and the
+  // double tape is many ULPs of it away, as any double summation is. The
+  // checker's allowance includes the sum of |terms| along every path (the
+  // "paths" column), so it passes them for what they are.
   fmt::print(
-      ": the tape differentiates the cost correctly. The double tape is\nat most {:.3g} ULP "
-      "away.\n",
-      worst_ulps);
-  if (!flagged.empty())
-    fmt::print(
-        "The checker flags component(s) {}. Each component is a sum of one term per point,\n"
-        "and there the terms cancel: the gradient is up to {:.3g} times smaller than the size of\n"
-        "the terms, s_i = (1/m) sum_j |dl_j/dp_i|, and rounding in double is relative to that\n"
-        "size. The checker's error model allows for the conditioning of the cost in its inputs,\n"
-        "not for cancelling sums. Relative to the terms, the largest double error is {:.3g} u s_i\n"
-        "(u = 2^-53): {}.\n",
-        flagged, most_cancelled, worst_in_terms,
-        rounding ? "ordinary double rounding" : "MORE than double rounding explains");
-  const bool verified = chain_rule && rounding;
-  fmt::print("Gradient {}.\n\n", verified ? "verified" : "NOT verified");
-  return verified;
+      "The 50-digit tape agrees with the numerical gradient to {}\nin every component; "
+      "the double tape is at most {:.3g} ULP of the gradient away (where\nit is a sum of "
+      "nearly cancelling terms; the paths column gives their size).\nGradient check: {}.\n\n",
+      fewest_digits >= 99 ? std::string("within the reference's own error")
+                          : fmt::format("{:.1f} digits or more", fewest_digits),
+      worst_ulps, slope::check::to_string(report.status));
+  return report.status == slope::check::Status::pass;
 }
 
 }  // namespace

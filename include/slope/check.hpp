@@ -560,8 +560,15 @@ GradientReport gradient(const F& f, const std::vector<double>& x,
       }
     }
   }
-  const double absolute = static_cast<double>(scale) * 1e-30;
   for (std::size_t i = 0; i < x.size(); ++i) {
+    // A reference counts as resolved when its absolute error is below 1e-30
+    // of the component's own size, the sum over paths of |product of
+    // partials|: a derivative of 1e-217 (sigmoid' at 499) must be resolved to
+    // that size, not to the gradient's. Only a component with no path at all
+    // (every path cut by relu, min or max: exactly 0) is judged against the
+    // scale of the whole gradient.
+    const Real50 size = i < d.paths.size() && d.paths[i] > 0 ? d.paths[i] : scale;
+    const double absolute = static_cast<double>(size) * 1e-30;
     Functions fs;
     fs.f50 = [&f, &x, i](const Real50& z) {
       std::vector<Real50> v(x.begin(), x.end());

@@ -174,7 +174,12 @@ concept HasEval = requires(const P& p, const T& x) {
 /// sweep skips a statement whose adjoint is 0.
 template <class T>
 T chain(const T& local, const T& partial) {
-  return local == T(0) || partial == T(0) ? T(0) : T(local * partial);
+  // local * partial is NaN only if one is NaN, or one is infinite and the
+  // other 0: test that one case, off the common path.
+  const T product = local * partial;
+  if (product != product) [[unlikely]]
+    return local == T(0) || partial == T(0) ? T(0) : product;
+  return product;
 }
 
 /// While tracing: records the result of an operation named `name` as a

@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <slope/slope.hpp>
@@ -40,16 +39,8 @@ void draw(const std::filesystem::path& dot_file) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::filesystem::path dir = ".";
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--output" && i + 1 < argc) {
-      dir = argv[++i];
-    } else {
-      fmt::print(stderr, "graph: unknown option '{}'\nusage: graph [--output DIR]\n", arg);
-      return 2;
-    }
-  }
+  std::filesystem::path dir;
+  if (!render::parse_output(argc, argv, "graph", dir)) return 2;
   std::filesystem::create_directories(dir);
 
   // 1. One sigmoid neuron, a = sigmoid(w1 x1 + w2 x2 + b), on a tracing tape.

@@ -15,7 +15,6 @@
 #include <fstream>
 #include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <slope/slope.hpp>
@@ -50,17 +49,8 @@ std::vector<Activation> activations() {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  std::filesystem::path dir = ".";
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--output" && i + 1 < argc) {
-      dir = argv[++i];
-    } else {
-      fmt::print(stderr, "plot_activations: unknown option '{}'\nusage: plot_activations "
-                         "[--output DIR]\n", arg);
-      return 2;
-    }
-  }
+  std::filesystem::path dir;
+  if (!render::parse_output(argc, argv, "plot_activations", dir)) return 2;
   std::filesystem::create_directories(dir);
 
   const auto acts = activations();

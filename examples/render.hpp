@@ -10,6 +10,24 @@
 
 namespace render {
 
+/// Parses the one option the drawing examples take, `--output DIR` (default:
+/// the current directory), into `dir`. On anything else it prints the usage
+/// and returns false.
+inline bool parse_output(int argc, char** argv, const char* program,
+                         std::filesystem::path& dir) {
+  dir = ".";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--output" && i + 1 < argc) {
+      dir = argv[++i];
+    } else {
+      fmt::print(stderr, "{0}: unknown option '{1}'\nusage: {0} [--output DIR]\n", program, arg);
+      return false;
+    }
+  }
+  return true;
+}
+
 /// `s` quoted for a POSIX shell.
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";

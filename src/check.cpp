@@ -915,6 +915,16 @@ GradientReport assemble(const GradientData& d, const GradientOptions& o) {
       r.components.push_back(std::move(c));
       continue;
     }
+    if (!std::isfinite(c.paths)) {
+      // An infinite partial on a path: no finite allowance is meaningful.
+      c.status = Status::cannot_check;
+      c.why = fmt::format(
+          "cannot check here, because the sum over paths of |partials| is {} (an infinite "
+          "local derivative on a path)",
+          c.paths);
+      r.components.push_back(std::move(c));
+      continue;
+    }
     const Real50 exact(ref.value);
     c.error = static_cast<double>(abs(Real50(c.tape) - exact));
     c.ulps = ulp_error(c.tape, exact);

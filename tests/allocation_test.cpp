@@ -75,6 +75,23 @@ TEST_CASE("a reset and re-recorded computation allocates nothing after the first
   CHECK(last < first);  // and it trained
 }
 
+TEST_CASE("a tracing tape, reset and re-recorded, allocates nothing after the first iteration") {
+  std::vector<double> p(17);
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = 0.1 * std::cos(1.0 + double(i));
+  Step step;
+  step.tape.trace();
+  const double first = step.run(p);
+  const long before = allocations.load();
+  double last = 0;
+  for (int iteration = 0; iteration < 20; ++iteration) {
+    for (std::size_t i = 0; i < p.size(); ++i) p[i] -= 0.5 * step.gradient[i];
+    last = step.run(p);
+  }
+  CHECK(allocations.load() - before == 0);
+  CHECK(step.tape.name(step.tape.size()) == "mul");  // traced: the last statement is cost * -1/50
+  CHECK(last < first);
+}
+
 TEST_CASE("the counter counts") {
   const long before = allocations.load();
   std::vector<double> v(100);

@@ -286,6 +286,23 @@ TEST_CASE("check::gradient: a derivative the reference cannot resolve is not pas
   CHECK(slope::check::gradient(wrong, std::vector{400.0}).status == slope::check::Status::fail);
 }
 
+TEST_CASE("check::gradient: a zero partial under an infinite adjoint is no false failure") {
+  // sqrt(a w) + w at a = 0: d/da is infinite (cannot check), d/dw = 1 exactly
+  // (the path through sqrt carries 0, not 0 * inf).
+  auto g = [](const auto& v) {
+    using std::sqrt;
+    return sqrt(v[0] * v[1]) + v[1];
+  };
+  const auto r = slope::check::gradient(g, std::vector{0.0, 2.0});
+  MESSAGE(fmt::format("{}", r));
+  CHECK(r.status != slope::check::Status::fail);
+  REQUIRE(r.components.size() == 2);
+  CHECK(r.components[0].status == slope::check::Status::cannot_check);
+  CHECK(r.components[1].status == slope::check::Status::pass);
+  CHECK(r.components[1].tape == 1.0);
+  CHECK(r.components[1].paths == 1.0);
+}
+
 TEST_CASE("check::gradient: a component with every path cut (relu) is exactly 0, and checked") {
   auto g = [](const auto& v) {
     using slope::relu;

@@ -463,7 +463,7 @@ std::vector<T> absolute_sweep(const Tape<T>& tape, typename Tape<T>::index_type 
   for (index_type i = output; i > 0; --i) {
     if (adjoint[i] == T(0)) continue;  // as the sweep: no 0 * inf
     for (index_type j = ends[i - 1]; j < ends[i]; ++j)
-      adjoint[args[j]] += abs(partials[j]) * adjoint[i];
+      if (partials[j] != T(0)) adjoint[args[j]] += abs(partials[j]) * adjoint[i];
   }
   std::vector<T> out;
   for (const Var<T>& v : inputs)
@@ -500,11 +500,12 @@ R call_real(const F& f, const std::vector<R>& x) {
 ///   `mp_digits` digits of max(|g_i|, a_i): the chain rule itself, beyond
 ///   double rounding.
 ///
-/// The numerical derivative must be resolved to 1e-25 relative, or (for a
-/// component that is 0: an input whose paths are all cut by relu, min, max)
-/// to 1e-30 of the gradient's scale (the largest |g_j|, or |f(x)| / max|x_j|
-/// when every component is 0), far below anything a double tape resolves.
-/// A non-finite input, a non-finite f(x) or an unresolvable reference gives
+/// The numerical derivative must be resolved to 1e-25 relative, or in
+/// absolute terms to 1e-30 of a_i; for a component with no path at all (an
+/// input whose paths are all cut by relu, min, max: exactly 0), to 1e-30 of
+/// the gradient's scale, max(max_j |g_j|, |f(x)| / max(1, max_j |x_j|)).
+/// Both are far below anything a double tape resolves. A non-finite input, a
+/// non-finite f(x), a non-finite a_i or an unresolvable reference gives
 /// Status::cannot_check with the reason.
 template <class F>
 GradientReport gradient(const F& f, const std::vector<double>& x,

@@ -9,12 +9,31 @@
 // is for debugging small graphs: every statement is listed.
 #pragma once
 
+#include <iomanip>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
 
 #include "slope/var.hpp"
+
+namespace slope::detail {
+/// x with `digits` significant digits, in T's own precision and range (a
+/// long double of 1e400 is not printed as inf); types fmt does not know
+/// (multiprecision numbers) go through their operator<<.
+template <class T>
+std::string short_number(const T& x, int digits) {
+  if constexpr (std::is_floating_point_v<T>) {
+    return fmt::format("{:.{}g}", x, digits);
+  } else {
+    std::ostringstream out;
+    out << std::setprecision(digits) << x;
+    return out.str();
+  }
+}
+}  // namespace slope::detail
 
 template <class T, class Char>
 struct fmt::formatter<slope::Var<T>, Char> : fmt::formatter<T, Char> {
@@ -52,13 +71,12 @@ struct fmt::formatter<slope::Tape<T>> {
       std::string_view op = tape.name(idx);
       if (op.empty()) op = ends[i] == ends[i - 1] ? "input" : "op";
       const std::string value =
-          tape.has_value(idx) ? fmt::format("{:.6g}", static_cast<double>(tape.value(idx))) : "";
+          tape.has_value(idx) ? slope::detail::short_number(tape.value(idx), 6) : "";
       const std::string adjoint =
-          tape.has_adjoint(idx) ? fmt::format("{:.6g}", static_cast<double>(tape.adjoint(idx)))
-                                : "";
+          tape.has_adjoint(idx) ? slope::detail::short_number(tape.adjoint(idx), 6) : "";
       std::string line = fmt::format("{:>6}  {:<12} {:>12} {:>12} ", i, op, value, adjoint);
       for (std::size_t j = ends[i - 1]; j < ends[i]; ++j)
-        line += fmt::format(" {}: {:.6g}{}", args[j], static_cast<double>(partials[j]),
+        line += fmt::format(" {}: {}{}", args[j], slope::detail::short_number(partials[j], 6),
                             j + 1 < ends[i] ? "," : "");
       while (!line.empty() && line.back() == ' ') line.pop_back();
       out = fmt::format_to(out, "{}\n", line);

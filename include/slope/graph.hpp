@@ -25,6 +25,8 @@
 
 #include <fmt/format.h>
 
+#include "slope/error.hpp"
+#include "slope/format.hpp"
 #include "slope/var.hpp"
 
 namespace slope {
@@ -69,16 +71,20 @@ inline std::string dot_escape(std::string_view s) {
 
 template <class T>
 std::string dot_number(const T& x, int digits) {
-  return fmt::format("{:.{}g}", static_cast<double>(x), digits);
+  return short_number(x, digits);
 }
 
 }  // namespace detail
 
 /// The graph of what `tape` recorded, in DOT. `names` label statements: a
-/// Var whose partial is 1 names its own statement; any other (a folded
-/// result) gets a node of its own, with an edge from its statement labelled
-/// with its partial. Throws slope::tape_error if a named Var does not belong
-/// to the tape's current recording.
+/// Var that is its statement (partial 1 and the statement's value, known
+/// when it was recorded while tracing) names that statement; any other (a
+/// folded result, or any Var of a tape that was not tracing) gets a node of
+/// its own, with an edge from its statement labelled with its partial. Names
+/// of statements that are not drawn (see DotOptions::max_nodes) are left
+/// out. Throws slope::tape_error if a named Var does not belong to the
+/// tape's current recording, slope::argument_error for a rankdir other than
+/// LR, RL, TB or BT.
 template <class T>
 std::string to_dot(const Tape<T>& tape, std::initializer_list<NamedVar<T>> names = {},
                    const DotOptions& options = {}) {
@@ -103,7 +109,7 @@ std::string to_dot(const Tape<T>& tape, std::initializer_list<NamedVar<T>> names
       continue;
     }
     tape.verify(v.index(), v.tag(), "to_dot");
-    if (v.partial() == T(1)) {
+    if (v.partial() == T(1) && tape.has_value(v.index()) && tape.value(v.index()) == v.value()) {
       std::string& label = labels[v.index()];
       label += label.empty() ? "" : ", ";
       label += named.name;
@@ -115,6 +121,11 @@ std::string to_dot(const Tape<T>& tape, std::initializer_list<NamedVar<T>> names
     }
   }
 
+  if (options.rankdir != "LR" && options.rankdir != "RL" && options.rankdir != "TB" &&
+      options.rankdir != "BT")
+    throw argument_error(fmt::format(
+        "slope::to_dot: DotOptions::rankdir is \"{}\"; Graphviz takes LR, RL, TB or BT",
+        detail::dot_escape(options.rankdir)));
   std::string out = "digraph slope {\n";
   out += fmt::format("  rankdir={};\n", options.rankdir);
   out += "  node [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=11];\n";
@@ -132,7 +143,7 @@ std::string to_dot(const Tape<T>& tape, std::initializer_list<NamedVar<T>> names
     const bool input = ends[i] == ends[i - 1];
     std::string_view op = tape.name(idx);
     if (op.empty()) op = input ? "input" : "op";
-    std::string label = fmt::format("#{} {}", i, op);
+    std::string label = fmt::format("#{} {}", i, detail::dot_escape(op));
     if (!labels[i].empty()) label += fmt::format(" ({})", detail::dot_escape(labels[i]));
     if (tape.has_value(idx)) label += "\\nvalue " + detail::dot_number(tape.value(idx), digits);
     if (tape.has_adjoint(idx))

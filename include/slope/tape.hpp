@@ -106,7 +106,8 @@ class Tape {
   bool is_active() const noexcept { return active() == this; }
 
   /// Forgets every statement, keeping the allocated memory. Vars recorded so
-  /// far become invalid: using them throws slope::tape_error.
+  /// far become invalid: using them throws slope::tape_error. A tracing tape
+  /// stays tracing.
   void reset() noexcept {
     epoch_ = detail::next_epoch();
     statements_ = 1;
@@ -121,8 +122,10 @@ class Tape {
   /// too) records a statement of its own, with its primitive's name and its
   /// value, instead of being folded into a Var's partial: the recording then
   /// has one statement per operation, for printing (`fmt::print("{}", tape)`)
-  /// and drawing (slope::to_dot). Derivatives are the same either way;
-  /// tracing costs time and memory, so it is meant for small graphs.
+  /// and drawing (slope::to_dot). Derivatives are the same either way, up to
+  /// rounding (folding multiplies partials forward, the sweep backward, so
+  /// the products are formed in another order); tracing costs time and
+  /// memory, so it is meant for small graphs.
   void trace(bool on = true) noexcept { tracing_ = on; }
   bool tracing() const noexcept { return tracing_; }
 

@@ -37,6 +37,16 @@
 
 #include "slope/error.hpp"
 
+// The recording path (Tape::record, verify, the Var operators and apply) is
+// small and runs for every operation: it is always inlined. GCC's heuristics
+// otherwise leave some of it out of line in a large translation unit, which
+// costs tens of percent on a chain of operations.
+#if defined(__GNUC__) || defined(__clang__)
+#define SLOPE_INLINE [[gnu::always_inline]] inline
+#else
+#define SLOPE_INLINE inline
+#endif
+
 namespace slope {
 
 template <class T = double>
@@ -77,7 +87,7 @@ class Tape {
   using value_type = T;
   using index_type = std::uint32_t;
 
-  Tape() : epoch_(detail::next_epoch()) { push_active(); }
+  Tape() : epoch_(detail::next_epoch()), fold_tag_(epoch_) { push_active(); }
   ~Tape() { unlink(); }
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
@@ -87,7 +97,7 @@ class Tape {
 
   /// The thread's active tape for T; throws slope::tape_error if there is none.
   /// `what` names the operation that needed it, for the message.
-  static Tape& current(const char* what = "recording") {
+  SLOPE_INLINE static Tape& current(const char* what = "recording") {
     Tape* t = detail::active_tape<T>();
     if (t == nullptr) [[unlikely]]
       detail::throw_no_tape(what);
@@ -110,6 +120,7 @@ class Tape {
   /// stays tracing.
   void reset() noexcept {
     epoch_ = detail::next_epoch();
+    fold_tag_ = tracing_ ? ~epoch_ : epoch_;
     statements_ = 1;
     operands_ = 0;
     swept_ = 0;
@@ -126,7 +137,10 @@ class Tape {
   /// rounding (folding multiplies partials forward, the sweep backward, so
   /// the products are formed in another order); tracing costs time and
   /// memory, so it is meant for small graphs.
-  void trace(bool on = true) noexcept { tracing_ = on; }
+  void trace(bool on = true) noexcept {
+    tracing_ = on;
+    fold_tag_ = on ? ~epoch_ : epoch_;
+  }
   bool tracing() const noexcept { return tracing_; }
 
   /// The name of statement i ("input", a primitive's name, "sum", "dot"), or
@@ -164,9 +178,21 @@ class Tape {
 
   /// Throws slope::tape_error unless (index, tag) names a statement of the
   /// current recording of this tape.
-  void verify(index_type index, std::uint32_t tag, const char* what) const {
+  SLOPE_INLINE void verify(index_type index, std::uint32_t tag, const char* what) const {
     if (tag != epoch_ || index >= statements_) [[unlikely]]
       detail::throw_foreign(what, index, tag, epoch_, size());
+  }
+
+  /// verify(), and whether the tape is tracing, with verify()'s one test on
+  /// the common path: while tracing, no Var's tag equals fold_tag_, so every
+  /// operation takes the rare branch, which tells the two cases apart. (The
+  /// Var layer's check: tracing then costs nothing when it is off.)
+  SLOPE_INLINE bool verify_tracing(index_type index, std::uint32_t tag, const char* what) const {
+    if (tag != fold_tag_ || index >= statements_) [[unlikely]] {
+      verify(index, tag, what);
+      return tracing_;
+    }
+    return false;
   }
 
   /// Records a name and value for statement i (the Var layer does this for
@@ -181,13 +207,13 @@ class Tape {
   }
 
   /// Records an independent variable (a statement with no operands).
-  index_type new_input() {
+  SLOPE_INLINE index_type new_input() {
     make_room(0);
     end_ptr_[statements_] = static_cast<index_type>(operands_);
     return static_cast<index_type>(statements_++);
   }
   /// Records a statement with two operands.
-  index_type record(index_type a, const T& da, index_type b, const T& db) {
+  SLOPE_INLINE index_type record(index_type a, const T& da, index_type b, const T& db) {
     make_room(2);
     arg_ptr_[operands_] = a;
     arg_ptr_[operands_ + 1] = b;
@@ -243,7 +269,7 @@ class Tape {
 
  private:
   // Room for one more statement with n operands; grows geometrically.
-  void make_room(std::size_t n) {
+  SLOPE_INLINE void make_room(std::size_t n) {
     if (statements_ == end_.size() || n > arg_.size() - operands_) [[unlikely]]
       grow(statements_ + 1, operands_ + n);
   }
@@ -282,6 +308,7 @@ class Tape {
   std::size_t operands_ = 0;
   std::size_t swept_ = 0;       // adjoints valid below this index
   std::uint32_t epoch_;
+  std::uint32_t fold_tag_;  // epoch_, or ~epoch_ while tracing: see verify_tracing()
   bool tracing_ = false;
   // While tracing: the name and value of each statement ("" for statements
   // recorded while not tracing).

@@ -173,13 +173,43 @@ concept HasEval = requires(const P& p, const T& x) {
 /// x = -0.3 is 0 near x, so its derivative is 0, not 0 * inf), exactly as a
 /// sweep skips a statement whose adjoint is 0.
 template <class T>
-T chain(const T& local, const T& partial) {
+[[gnu::cold, gnu::noinline]] T chain_nan(const T& local, const T& partial) {
+  return local == T(0) || partial == T(0) ? T(0) : T(local * partial);
+}
+template <class T>
+SLOPE_INLINE T chain(const T& local, const T& partial) {
   // local * partial is NaN only if one is NaN, or one is infinite and the
-  // other 0: test that one case, off the common path.
+  // other 0: test that one case, and handle it out of line.
   const T product = local * partial;
   if (product != product) [[unlikely]]
-    return local == T(0) || partial == T(0) ? T(0) : product;
+    return chain_nan(local, partial);
   return product;
+}
+
+template <class T>
+[[gnu::cold, gnu::noinline]] Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
+                                           typename Tape<T>::index_type a, const T& pa,
+                                           typename Tape<T>::index_type b = 0,
+                                           const T& pb = T(0));
+
+/// While tracing: records a unary operation's result (x verified already).
+template <class T>
+[[gnu::cold, gnu::noinline]] Var<T> traced_unary(Tape<T>& tape, std::string_view name,
+                                                 const T& y, const T& d, const Var<T>& x) {
+  return traced(tape, name, y, x.index(), chain(d, x.partial()));
+}
+
+/// While tracing: records a binary operation's result (a and b verified,
+/// constants left out). Out of line, so the untraced path stays small enough
+/// to inline.
+template <class T>
+[[gnu::cold, gnu::noinline]] Var<T> traced_binary(Tape<T>& tape, std::string_view name,
+                                                  const T& y, const std::array<T, 2>& d,
+                                                  const Var<T>& a, const Var<T>& b) {
+  if (!a.is_constant()) tape.verify(a.index(), a.tag(), name.data());
+  if (!b.is_constant()) tape.verify(b.index(), b.tag(), name.data());
+  return traced(tape, name, y, a.index(), chain(d[0], a.partial()), b.index(),
+                chain(d[1], b.partial()));
 }
 
 /// While tracing: records the result of an operation named `name` as a
@@ -187,8 +217,8 @@ T chain(const T& local, const T& partial) {
 /// statement (index 0, a constant, is left out).
 template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
-              typename Tape<T>::index_type a, const T& pa,
-              typename Tape<T>::index_type b = 0, const T& pb = T(0)) {
+                                           typename Tape<T>::index_type a, const T& pa,
+                                           typename Tape<T>::index_type b, const T& pb) {
   const typename Tape<T>::OperandSlots slots = tape.open_statement(2);
   std::size_t k = 0;
   for (const auto& [index, partial] : {std::pair{a, pa}, std::pair{b, pb}}) {
@@ -209,21 +239,21 @@ template <class T>
 /// times x's partial. Throws slope::tape_error if x does not belong to the
 /// active tape's recording.
 template <class P, class T>
-Var<T> apply(const P& p, const Var<T>& x) {
+SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
   if (x.is_constant()) return Var<T>::constant(p.forward(x.value()));
   Tape<T>& tape = Tape<T>::current(P::name.data());
-  tape.verify(x.index(), x.tag(), P::name.data());
+  // The primitive first, then the check: nothing is kept across its calls.
   if constexpr (detail::HasEval<P, T>) {
     const ValueAndDerivative<T> r = p.eval(x.value());
-    if (tape.tracing()) [[unlikely]]
-      return detail::traced(tape, P::name, r.value, x.index(), detail::chain(r.derivative, x.partial()));
+    if (tape.verify_tracing(x.index(), x.tag(), P::name.data())) [[unlikely]]
+      return detail::traced_unary(tape, P::name, r.value, r.derivative, x);
     return Var<T>(r.value, detail::chain(r.derivative, x.partial()), x.index(), x.tag(),
                   detail::recorded_t{});
   } else {
     const T y = p.forward(x.value());
     const T d = p.derivative(x.value(), y);
-    if (tape.tracing()) [[unlikely]]
-      return detail::traced(tape, P::name, y, x.index(), detail::chain(d, x.partial()));
+    if (tape.verify_tracing(x.index(), x.tag(), P::name.data())) [[unlikely]]
+      return detail::traced_unary(tape, P::name, y, d, x);
     return Var<T>(y, detail::chain(d, x.partial()), x.index(), x.tag(), detail::recorded_t{});
   }
 }
@@ -234,26 +264,23 @@ Var<T> apply(const P& p, const Var<T>& x) {
 /// or both depend on the same statement) the result is a function of that
 /// one statement, with the partials combined, and nothing is recorded.
 template <class P, class T>
-Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
+SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   const T y = p.forward(a.value(), b.value());
   if (a.is_constant() && b.is_constant()) return Var<T>::constant(y);
   Tape<T>& tape = Tape<T>::current(P::name.data());
   const std::array<T, 2> d = p.derivative(a.value(), b.value(), y);
-  if (tape.tracing()) [[unlikely]] {
-    if (!a.is_constant()) tape.verify(a.index(), a.tag(), P::name.data());
-    if (!b.is_constant()) tape.verify(b.index(), b.tag(), P::name.data());
-    return detail::traced(tape, P::name, y, a.index(), detail::chain(d[0], a.partial()),
-                          b.index(), detail::chain(d[1], b.partial()));
-  }
   if (b.is_constant()) {
-    tape.verify(a.index(), a.tag(), P::name.data());
+    if (tape.verify_tracing(a.index(), a.tag(), P::name.data())) [[unlikely]]
+      return detail::traced_binary(tape, P::name, y, d, a, b);
     return Var<T>(y, detail::chain(d[0], a.partial()), a.index(), a.tag(), detail::recorded_t{});
   }
   if (a.is_constant()) {
-    tape.verify(b.index(), b.tag(), P::name.data());
+    if (tape.verify_tracing(b.index(), b.tag(), P::name.data())) [[unlikely]]
+      return detail::traced_binary(tape, P::name, y, d, a, b);
     return Var<T>(y, detail::chain(d[1], b.partial()), b.index(), b.tag(), detail::recorded_t{});
   }
-  tape.verify(a.index(), a.tag(), P::name.data());
+  if (tape.verify_tracing(a.index(), a.tag(), P::name.data())) [[unlikely]]
+    return detail::traced_binary(tape, P::name, y, d, a, b);
   tape.verify(b.index(), b.tag(), P::name.data());
   const T pa = detail::chain(d[0], a.partial());
   const T pb = detail::chain(d[1], b.partial());
@@ -264,11 +291,11 @@ Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
 }
 
 template <class P, class T, PassiveFor<T> U>
-Var<T> apply(const P& p, const Var<T>& a, const U& b) {
+SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const U& b) {
   return apply(p, a, Var<T>::constant(T(b)));
 }
 template <class P, class T, PassiveFor<T> U>
-Var<T> apply(const P& p, const U& a, const Var<T>& b) {
+SLOPE_INLINE Var<T> apply(const P& p, const U& a, const Var<T>& b) {
   return apply(p, Var<T>::constant(T(a)), b);
 }
 
@@ -285,22 +312,22 @@ Var<T> operator-(const Var<T>& a) {
 
 template <class A, class B>
   requires VarOperands<A, B>
-common_var_t<A, B> operator+(const A& a, const B& b) {
+SLOPE_INLINE common_var_t<A, B> operator+(const A& a, const B& b) {
   return apply(Add{}, a, b);
 }
 template <class A, class B>
   requires VarOperands<A, B>
-common_var_t<A, B> operator-(const A& a, const B& b) {
+SLOPE_INLINE common_var_t<A, B> operator-(const A& a, const B& b) {
   return apply(Subtract{}, a, b);
 }
 template <class A, class B>
   requires VarOperands<A, B>
-common_var_t<A, B> operator*(const A& a, const B& b) {
+SLOPE_INLINE common_var_t<A, B> operator*(const A& a, const B& b) {
   return apply(Multiply{}, a, b);
 }
 template <class A, class B>
   requires VarOperands<A, B>
-common_var_t<A, B> operator/(const A& a, const B& b) {
+SLOPE_INLINE common_var_t<A, B> operator/(const A& a, const B& b) {
   return apply(Divide{}, a, b);
 }
 

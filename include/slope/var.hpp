@@ -167,15 +167,17 @@ concept HasEval = requires(const P& p, const T& x) {
   { p.eval(x) } -> std::same_as<ValueAndDerivative<T>>;
 };
 
+/// chain() where local * partial is NaN.
+template <class T>
+[[gnu::cold, gnu::noinline]] T chain_nan(const T& local, const T& partial) {
+  return local == T(0) || partial == T(0) ? T(0) : T(local * partial);
+}
+
 /// The partial of a result along one path: d(result)/d(operand) times the
 /// operand's own partial. If either is zero the path carries nothing and the
 /// result is 0, even when the other is infinite or NaN (sqrt(-relu(x)) at
 /// x = -0.3 is 0 near x, so its derivative is 0, not 0 * inf), exactly as a
 /// sweep skips a statement whose adjoint is 0.
-template <class T>
-[[gnu::cold, gnu::noinline]] T chain_nan(const T& local, const T& partial) {
-  return local == T(0) || partial == T(0) ? T(0) : T(local * partial);
-}
 template <class T>
 SLOPE_INLINE T chain(const T& local, const T& partial) {
   // local * partial is NaN only if one is NaN, or one is infinite and the
@@ -260,9 +262,9 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
 
 /// Applies binary primitive `p` to (a, b). Records one statement if a and b
 /// are functions of two different statements (or the tape is tracing);
-/// otherwise (one is a constant,
-/// or both depend on the same statement) the result is a function of that
-/// one statement, with the partials combined, and nothing is recorded.
+/// otherwise (one is a constant, or both depend on the same statement) the
+/// result is a function of that one statement, with the partials combined,
+/// and nothing is recorded.
 template <class P, class T>
 SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   const T y = p.forward(a.value(), b.value());

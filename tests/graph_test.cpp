@@ -26,6 +26,9 @@ TEST_CASE("tracing records one named statement per operation, with the same deri
   slope::Tape plain;
   const auto folded = neuron();
   CHECK(plain.size() == 5);  // three inputs, w*x and + b; the sigmoid folds into a's partial
+  CHECK(plain.name(1) == "input");  // untraced statements are named by their kind
+  CHECK(plain.name(4) == "op");
+  CHECK(plain.name(6).empty());     // no such statement
   plain.deactivate();
   slope::Tape traced;
   traced.trace();

@@ -68,8 +68,7 @@ struct fmt::formatter<slope::Tape<T>> {
                          "adjoint", "operands (statement: partial)");
     for (std::size_t i = 1; i <= n; ++i) {
       const auto idx = static_cast<index_type>(i);
-      std::string_view op = tape.name(idx);
-      if (op.empty()) op = ends[i] == ends[i - 1] ? "input" : "op";
+      const std::string_view op = tape.name(idx);
       const std::string value =
           tape.has_value(idx) ? slope::detail::short_number(tape.value(idx), 6) : "";
       const std::string adjoint =

@@ -69,11 +69,6 @@ inline std::string dot_escape(std::string_view s) {
   return out;
 }
 
-template <class T>
-std::string dot_number(const T& x, int digits) {
-  return short_number(x, digits);
-}
-
 }  // namespace detail
 
 /// The graph of what `tape` recorded, in DOT. `names` label statements: a
@@ -105,7 +100,7 @@ std::string to_dot(const Tape<T>& tape, std::initializer_list<NamedVar<T>> names
     if (v.is_constant()) {
       extra.push_back(fmt::format("  c{} [shape=plaintext, label=\"{} = {} (constant)\"];\n",
                                   extra.size(), detail::dot_escape(named.name),
-                                  detail::dot_number(v.value(), digits)));
+                                  detail::short_number(v.value(), digits)));
       continue;
     }
     tape.verify(v.index(), v.tag(), "to_dot");
@@ -116,8 +111,8 @@ std::string to_dot(const Tape<T>& tape, std::initializer_list<NamedVar<T>> names
     } else if (v.index() >= first) {
       extra.push_back(fmt::format(
           "  c{0} [shape=ellipse, label=\"{1} = {2}\"];\n  s{3} -> c{0} [label=\"{4}\"];\n",
-          extra.size(), detail::dot_escape(named.name), detail::dot_number(v.value(), digits),
-          v.index(), detail::dot_number(v.partial(), digits)));
+          extra.size(), detail::dot_escape(named.name), detail::short_number(v.value(), digits),
+          v.index(), detail::short_number(v.partial(), digits)));
     }
   }
 
@@ -141,13 +136,11 @@ std::string to_dot(const Tape<T>& tape, std::initializer_list<NamedVar<T>> names
   for (std::size_t i = first; i <= n; ++i) {
     const auto idx = static_cast<index_type>(i);
     const bool input = ends[i] == ends[i - 1];
-    std::string_view op = tape.name(idx);
-    if (op.empty()) op = input ? "input" : "op";
-    std::string label = fmt::format("#{} {}", i, detail::dot_escape(op));
+    std::string label = fmt::format("#{} {}", i, detail::dot_escape(tape.name(idx)));
     if (!labels[i].empty()) label += fmt::format(" ({})", detail::dot_escape(labels[i]));
-    if (tape.has_value(idx)) label += "\\nvalue " + detail::dot_number(tape.value(idx), digits);
+    if (tape.has_value(idx)) label += "\\nvalue " + detail::short_number(tape.value(idx), digits);
     if (tape.has_adjoint(idx))
-      label += "\\nadjoint " + detail::dot_number(tape.adjoint(idx), digits);
+      label += "\\nadjoint " + detail::short_number(tape.adjoint(idx), digits);
     out += fmt::format("  s{} [label=\"{}\"{}];\n", i, label,
                        input ? ", style=\"rounded,filled\", fillcolor=\"#dde8f6\"" : "");
     std::size_t hidden = 0;
@@ -157,7 +150,7 @@ std::string to_dot(const Tape<T>& tape, std::initializer_list<NamedVar<T>> names
         continue;
       }
       out += fmt::format("  s{} -> s{} [label=\"{}\"];\n", args[j], i,
-                         detail::dot_number(partials[j], digits));
+                         detail::short_number(partials[j], digits));
     }
     if (hidden > 0)
       out += fmt::format("  earlier -> s{} [style=dashed, label=\"{} operand{}\"];\n", i, hidden,

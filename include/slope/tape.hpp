@@ -33,6 +33,7 @@
 #include <limits>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "slope/error.hpp"
@@ -143,10 +144,14 @@ class Tape {
   }
   bool tracing() const noexcept { return tracing_; }
 
-  /// The name of statement i ("input", a primitive's name, "sum", "dot"), or
-  /// an empty view if i was recorded while not tracing.
+  /// The name of statement i: its primitive's name ("sum", "dot", "fma"
+  /// for n-ary ones) if it was recorded while tracing; otherwise "input" for
+  /// an input and "op" for an operation; an empty view if there is no
+  /// statement i.
   std::string_view name(index_type i) const noexcept {
-    return i < names_.size() ? names_[i] : std::string_view();
+    if (i < names_.size() && !names_[i].empty()) return names_[i];
+    if (i == 0 || i >= statements_) return {};
+    return is_input(i) ? "input" : "op";
   }
   /// Whether the value of statement i is known (it was recorded while
   /// tracing), and then value(i) is that value.
@@ -363,26 +368,25 @@ void Tape<T>::sweep(index_type output, const T& seed) {
     // Skipping zero adjoints is what keeps a statement the output does not
     // depend on (say sqrt at 0, partial +inf) from writing 0 * inf = NaN.
     if (a != T(0)) {
-      if (!(abs(a) <= std::numeric_limits<T>::max())) [[unlikely]] {
-        // An infinite (or NaN) adjoint: a zero partial still carries nothing,
-        // instead of inf * 0 = NaN (as in sqrt(x) * 0 at x = 0).
+      // Operand j receives partial[j] * a. Under an infinite (or NaN) adjoint
+      // a zero partial still carries nothing, instead of inf * 0 = NaN (as
+      // in sqrt(x) * 0 at x = 0): that test is compiled into the rare loop
+      // only.
+      auto spread = [&](auto careful) {
         for (index_type j = lo; j < hi; ++j) {
-          if (partial[j] == T(0)) continue;
+          if constexpr (decltype(careful)::value)
+            if (partial[j] == T(0)) continue;
+          const T v = partial[j] * a;
           if (arg[j] == i - 1)
-            carry += partial[j] * a;
+            carry += v;
           else
-            adj[arg[j]] += partial[j] * a;
+            adj[arg[j]] += v;
         }
-        hi = lo;
-        continue;
-      }
-      for (index_type j = lo; j < hi; ++j) {
-        const T v = partial[j] * a;
-        if (arg[j] == i - 1)
-          carry += v;
-        else
-          adj[arg[j]] += v;
-      }
+      };
+      if (!(abs(a) <= std::numeric_limits<T>::max())) [[unlikely]]
+        spread(std::true_type{});
+      else
+        spread(std::false_type{});
     }
     hi = lo;
   }

@@ -18,7 +18,11 @@ std::uint32_t next_epoch() noexcept {
     const auto a = reinterpret_cast<std::uintptr_t>(&anchor);
     return static_cast<std::uint32_t>(a ^ (a >> 32)) * 2654435761u;
   }();
-  state = state * 1664525u + 1013904223u;
+  // Never 0 or ~0: 0 is the tag of constants, and neither a recording's tag
+  // nor its complement (Tape::verify_tracing) may equal it.
+  do
+    state = state * 1664525u + 1013904223u;
+  while (state == 0 || state == ~std::uint32_t(0));
   return state;
 }
 

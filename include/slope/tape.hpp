@@ -64,7 +64,8 @@ Tape<T>*& active_tape() noexcept {
 }
 
 /// A fresh recording tag, different from every tag handed out on this thread
-/// before (for 2^32 recordings) and, with high probability, on other threads.
+/// before (for 2^32 recordings) and, with high probability, on other threads;
+/// never 0 (the tag of constants) or ~0.
 std::uint32_t next_epoch() noexcept;
 
 [[noreturn]] void throw_no_tape(const char* what);
@@ -166,6 +167,9 @@ class Tape {
 
   /// Number of recorded statements (inputs and operations).
   std::size_t size() const noexcept { return statements_ - 1; }
+  /// The index the next statement will get: every statement of the current
+  /// recording has a smaller one.
+  index_type next_index() const noexcept { return static_cast<index_type>(statements_); }
   /// Number of recorded (partial, operand) pairs.
   std::size_t operands() const noexcept { return operands_; }
   /// Bytes of memory the tape holds now (its capacity, not its size).
@@ -237,11 +241,11 @@ class Tape {
   /// Makes room for a statement of up to n operands and returns where to
   /// write them; close_statement(k) then records the statement with the
   /// first k of them. Nothing is recorded until then.
-  OperandSlots open_statement(std::size_t n) {
+  SLOPE_INLINE OperandSlots open_statement(std::size_t n) {
     make_room(n);
     return {arg_ptr_ + operands_, partial_ptr_ + operands_};
   }
-  index_type close_statement(std::size_t k) noexcept {
+  SLOPE_INLINE index_type close_statement(std::size_t k) noexcept {
     operands_ += k;
     end_ptr_[statements_] = static_cast<index_type>(operands_);
     return static_cast<index_type>(statements_++);
@@ -275,7 +279,7 @@ class Tape {
  private:
   // Room for one more statement with n operands; grows geometrically.
   SLOPE_INLINE void make_room(std::size_t n) {
-    if (statements_ == end_.size() || n > arg_.size() - operands_) [[unlikely]]
+    if (statements_ == statement_capacity_ || n > operand_capacity_ - operands_) [[unlikely]]
       grow(statements_ + 1, operands_ + n);
   }
   void grow(std::size_t statements, std::size_t operands);
@@ -309,9 +313,11 @@ class Tape {
   index_type* end_ptr_ = end_.data();
   index_type* arg_ptr_ = nullptr;
   T* partial_ptr_ = nullptr;
-  std::size_t statements_ = 1;  // including the sentinel
+  std::size_t statement_capacity_ = 1;  // end_.size() and arg_.size(), kept here
+  std::size_t operand_capacity_ = 0;    // for make_room()
+  std::size_t statements_ = 1;          // including the sentinel
   std::size_t operands_ = 0;
-  std::size_t swept_ = 0;       // adjoints valid below this index
+  std::size_t swept_ = 0;               // adjoints valid below this index
   std::uint32_t epoch_;
   std::uint32_t fold_tag_;  // epoch_, or ~epoch_ while tracing: see verify_tracing()
   bool tracing_ = false;
@@ -337,6 +343,8 @@ void Tape<T>::grow(std::size_t statements, std::size_t operands) {
   partial_.resize(op);
   end_ptr_ = end_.data();
   arg_ptr_ = arg_.data();
+  statement_capacity_ = end_.size();
+  operand_capacity_ = arg_.size();
   partial_ptr_ = partial_.data();
 }
 
@@ -353,18 +361,15 @@ void Tape<T>::sweep(index_type output, const T& seed) {
   const index_type* arg = arg_ptr_;
   const T* partial = partial_ptr_;
   T* adj = adjoint_.data();
-  // Chains are the common case: a statement's operand is often the statement
-  // just before it. Its contribution is carried in a register to the next
-  // iteration instead of going through memory, which would put a store and a
-  // load on the critical path of every step.
+  // One pass down the statements; each operand is one multiply-add into the
+  // adjoint it names, with no test of which statement it is (keeping the
+  // contribution to the statement just below in a register instead measured
+  // slower, on chains too).
   using std::abs;
-  T carry = T(0);
   index_type hi = end[output];
   for (index_type i = output; i > 0; --i) {
     const index_type lo = end[i - 1];
-    const T a = adj[i] + carry;
-    adj[i] = a;
-    carry = T(0);
+    const T a = adj[i];
     // Skipping zero adjoints is what keeps a statement the output does not
     // depend on (say sqrt at 0, partial +inf) from writing 0 * inf = NaN.
     if (a != T(0)) {
@@ -373,14 +378,10 @@ void Tape<T>::sweep(index_type output, const T& seed) {
       // in sqrt(x) * 0 at x = 0): that test is compiled into the rare loop
       // only.
       auto spread = [&](auto careful) {
-        for (index_type j = lo; j < hi; ++j) {
+        for (std::size_t j = lo; j < hi; ++j) {
           if constexpr (decltype(careful)::value)
             if (partial[j] == T(0)) continue;
-          const T v = partial[j] * a;
-          if (arg[j] == i - 1)
-            carry += v;
-          else
-            adj[arg[j]] += v;
+          adj[arg[j]] += partial[j] * a;
         }
       };
       if (!(abs(a) <= std::numeric_limits<T>::max())) [[unlikely]]

@@ -308,7 +308,7 @@ Var<T> operator+(const Var<T>& a) {
   return a;
 }
 template <class T>
-Var<T> operator-(const Var<T>& a) {
+SLOPE_INLINE Var<T> operator-(const Var<T>& a) {
   return apply(Negate{}, a);
 }
 
@@ -336,25 +336,25 @@ SLOPE_INLINE common_var_t<A, B> operator/(const A& a, const B& b) {
 template <class T>
 template <class B>
   requires VarOperands<Var<T>, B>
-Var<T>& Var<T>::operator+=(const B& b) {
+SLOPE_INLINE Var<T>& Var<T>::operator+=(const B& b) {
   return *this = apply(Add{}, *this, b);
 }
 template <class T>
 template <class B>
   requires VarOperands<Var<T>, B>
-Var<T>& Var<T>::operator-=(const B& b) {
+SLOPE_INLINE Var<T>& Var<T>::operator-=(const B& b) {
   return *this = apply(Subtract{}, *this, b);
 }
 template <class T>
 template <class B>
   requires VarOperands<Var<T>, B>
-Var<T>& Var<T>::operator*=(const B& b) {
+SLOPE_INLINE Var<T>& Var<T>::operator*=(const B& b) {
   return *this = apply(Multiply{}, *this, b);
 }
 template <class T>
 template <class B>
   requires VarOperands<Var<T>, B>
-Var<T>& Var<T>::operator/=(const B& b) {
+SLOPE_INLINE Var<T>& Var<T>::operator/=(const B& b) {
   return *this = apply(Divide{}, *this, b);
 }
 
@@ -411,49 +411,49 @@ std::ostream& operator<<(std::ostream& os, const Var<T>& x) {
 // generic code finds these by argument-dependent lookup.
 
 // clang-format off
-template <class T> Var<T> exp(const Var<T>& x) { return apply(Exp{}, x); }
-template <class T> Var<T> exp2(const Var<T>& x) { return apply(Exp2{}, x); }
-template <class T> Var<T> expm1(const Var<T>& x) { return apply(Expm1{}, x); }
-template <class T> Var<T> log(const Var<T>& x) { return apply(Log{}, x); }
-template <class T> Var<T> log2(const Var<T>& x) { return apply(Log2{}, x); }
-template <class T> Var<T> log10(const Var<T>& x) { return apply(Log10{}, x); }
-template <class T> Var<T> log1p(const Var<T>& x) { return apply(Log1p{}, x); }
-template <class T> Var<T> sqrt(const Var<T>& x) { return apply(Sqrt{}, x); }
-template <class T> Var<T> cbrt(const Var<T>& x) { return apply(Cbrt{}, x); }
-template <class T> Var<T> sin(const Var<T>& x) { return apply(Sin{}, x); }
-template <class T> Var<T> cos(const Var<T>& x) { return apply(Cos{}, x); }
-template <class T> Var<T> tan(const Var<T>& x) { return apply(Tan{}, x); }
-template <class T> Var<T> asin(const Var<T>& x) { return apply(Asin{}, x); }
-template <class T> Var<T> acos(const Var<T>& x) { return apply(Acos{}, x); }
-template <class T> Var<T> atan(const Var<T>& x) { return apply(Atan{}, x); }
-template <class T> Var<T> sinh(const Var<T>& x) { return apply(Sinh{}, x); }
-template <class T> Var<T> cosh(const Var<T>& x) { return apply(Cosh{}, x); }
-template <class T> Var<T> tanh(const Var<T>& x) { return apply(Tanh{}, x); }
-template <class T> Var<T> asinh(const Var<T>& x) { return apply(Asinh{}, x); }
-template <class T> Var<T> acosh(const Var<T>& x) { return apply(Acosh{}, x); }
-template <class T> Var<T> atanh(const Var<T>& x) { return apply(Atanh{}, x); }
-template <class T> Var<T> erf(const Var<T>& x) { return apply(Erf{}, x); }
-template <class T> Var<T> erfc(const Var<T>& x) { return apply(Erfc{}, x); }
-template <class T> Var<T> abs(const Var<T>& x) { return apply(Abs{}, x); }
-template <class T> Var<T> fabs(const Var<T>& x) { return apply(Abs{}, x); }
+template <class T> SLOPE_INLINE Var<T> exp(const Var<T>& x) { return apply(Exp{}, x); }
+template <class T> SLOPE_INLINE Var<T> exp2(const Var<T>& x) { return apply(Exp2{}, x); }
+template <class T> SLOPE_INLINE Var<T> expm1(const Var<T>& x) { return apply(Expm1{}, x); }
+template <class T> SLOPE_INLINE Var<T> log(const Var<T>& x) { return apply(Log{}, x); }
+template <class T> SLOPE_INLINE Var<T> log2(const Var<T>& x) { return apply(Log2{}, x); }
+template <class T> SLOPE_INLINE Var<T> log10(const Var<T>& x) { return apply(Log10{}, x); }
+template <class T> SLOPE_INLINE Var<T> log1p(const Var<T>& x) { return apply(Log1p{}, x); }
+template <class T> SLOPE_INLINE Var<T> sqrt(const Var<T>& x) { return apply(Sqrt{}, x); }
+template <class T> SLOPE_INLINE Var<T> cbrt(const Var<T>& x) { return apply(Cbrt{}, x); }
+template <class T> SLOPE_INLINE Var<T> sin(const Var<T>& x) { return apply(Sin{}, x); }
+template <class T> SLOPE_INLINE Var<T> cos(const Var<T>& x) { return apply(Cos{}, x); }
+template <class T> SLOPE_INLINE Var<T> tan(const Var<T>& x) { return apply(Tan{}, x); }
+template <class T> SLOPE_INLINE Var<T> asin(const Var<T>& x) { return apply(Asin{}, x); }
+template <class T> SLOPE_INLINE Var<T> acos(const Var<T>& x) { return apply(Acos{}, x); }
+template <class T> SLOPE_INLINE Var<T> atan(const Var<T>& x) { return apply(Atan{}, x); }
+template <class T> SLOPE_INLINE Var<T> sinh(const Var<T>& x) { return apply(Sinh{}, x); }
+template <class T> SLOPE_INLINE Var<T> cosh(const Var<T>& x) { return apply(Cosh{}, x); }
+template <class T> SLOPE_INLINE Var<T> tanh(const Var<T>& x) { return apply(Tanh{}, x); }
+template <class T> SLOPE_INLINE Var<T> asinh(const Var<T>& x) { return apply(Asinh{}, x); }
+template <class T> SLOPE_INLINE Var<T> acosh(const Var<T>& x) { return apply(Acosh{}, x); }
+template <class T> SLOPE_INLINE Var<T> atanh(const Var<T>& x) { return apply(Atanh{}, x); }
+template <class T> SLOPE_INLINE Var<T> erf(const Var<T>& x) { return apply(Erf{}, x); }
+template <class T> SLOPE_INLINE Var<T> erfc(const Var<T>& x) { return apply(Erfc{}, x); }
+template <class T> SLOPE_INLINE Var<T> abs(const Var<T>& x) { return apply(Abs{}, x); }
+template <class T> SLOPE_INLINE Var<T> fabs(const Var<T>& x) { return apply(Abs{}, x); }
 
 // The Var-Var overloads are more specialized than std::min(const T&, const T&)
 // and friends, so `using std::max; max(a, b)` records a max for two Vars.
-template <class T> Var<T> pow(const Var<T>& x, const Var<T>& p) { return apply(Pow{}, x, p); }
-template <class T> Var<T> min(const Var<T>& a, const Var<T>& b) { return apply(Min{}, a, b); }
-template <class T> Var<T> max(const Var<T>& a, const Var<T>& b) { return apply(Max{}, a, b); }
-template <class T> Var<T> fmin(const Var<T>& a, const Var<T>& b) { return apply(Min{}, a, b); }
-template <class T> Var<T> fmax(const Var<T>& a, const Var<T>& b) { return apply(Max{}, a, b); }
+template <class T> SLOPE_INLINE Var<T> pow(const Var<T>& x, const Var<T>& p) { return apply(Pow{}, x, p); }
+template <class T> SLOPE_INLINE Var<T> min(const Var<T>& a, const Var<T>& b) { return apply(Min{}, a, b); }
+template <class T> SLOPE_INLINE Var<T> max(const Var<T>& a, const Var<T>& b) { return apply(Max{}, a, b); }
+template <class T> SLOPE_INLINE Var<T> fmin(const Var<T>& a, const Var<T>& b) { return apply(Min{}, a, b); }
+template <class T> SLOPE_INLINE Var<T> fmax(const Var<T>& a, const Var<T>& b) { return apply(Max{}, a, b); }
 template <class A, class B> requires VarOperands<A, B>
-common_var_t<A, B> pow(const A& x, const B& p) { return apply(Pow{}, x, p); }
+SLOPE_INLINE common_var_t<A, B> pow(const A& x, const B& p) { return apply(Pow{}, x, p); }
 template <class A, class B> requires VarOperands<A, B>
-common_var_t<A, B> min(const A& a, const B& b) { return apply(Min{}, a, b); }
+SLOPE_INLINE common_var_t<A, B> min(const A& a, const B& b) { return apply(Min{}, a, b); }
 template <class A, class B> requires VarOperands<A, B>
-common_var_t<A, B> max(const A& a, const B& b) { return apply(Max{}, a, b); }
+SLOPE_INLINE common_var_t<A, B> max(const A& a, const B& b) { return apply(Max{}, a, b); }
 template <class A, class B> requires VarOperands<A, B>
-common_var_t<A, B> fmin(const A& a, const B& b) { return apply(Min{}, a, b); }
+SLOPE_INLINE common_var_t<A, B> fmin(const A& a, const B& b) { return apply(Min{}, a, b); }
 template <class A, class B> requires VarOperands<A, B>
-common_var_t<A, B> fmax(const A& a, const B& b) { return apply(Max{}, a, b); }
+SLOPE_INLINE common_var_t<A, B> fmax(const A& a, const B& b) { return apply(Max{}, a, b); }
 // clang-format on
 
 // --------------------------------------------------------------- n-ary ----
@@ -472,42 +472,65 @@ bool any_active(std::span<const Var<T>> xs) {
 
 /// Builds one statement with up to n operands directly in the tape. Terms on
 /// the same statement as the previous term are merged into its partial; a
-/// result that ends up depending on a single statement records nothing.
+/// result that ends up depending on a single statement records nothing. The
+/// tape's tag and size are read once, so the check of each term is two
+/// comparisons with registers.
 template <class T>
 class StatementBuilder {
+  using index_type = typename Tape<T>::index_type;
+
  public:
-  StatementBuilder(std::size_t n, const char* what)
-      : tape_(Tape<T>::current(what)), slots_(tape_.open_statement(n)), what_(what) {}
+  SLOPE_INLINE StatementBuilder(std::size_t n, const char* what)
+      : tape_(Tape<T>::current(what)),
+        slots_(tape_.open_statement(n)),
+        epoch_(tape_.epoch()),
+        end_(tape_.next_index()),
+        what_(what) {}
 
   /// Adds the term local * x (x's own partial included).
-  void add(const Var<T>& x, const T& local) {
-    if (x.is_constant()) return;
-    tape_.verify(x.index(), x.tag(), what_);
+  SLOPE_INLINE void add(const Var<T>& x, const T& local) {
+    const index_type i = x.index();
+    // A constant's tag, 0, is never a recording's (see next_epoch), so one
+    // test sends constants and Vars of other recordings to the rare branch.
+    if (x.tag() != epoch_ || i >= end_) [[unlikely]] {
+      if (i == 0) return;  // a constant
+      tape_.verify(i, x.tag(), what_);  // throws
+    }
     const T p = chain(local, x.partial());
-    if (k_ > 0 && slots_.args[k_ - 1] == x.index()) {
+    if (i == last_) {  // never true for the first term: last_ starts at 0
       slots_.partials[k_ - 1] += p;
       return;
     }
-    slots_.args[k_] = x.index();
+    slots_.args[k_] = i;
     slots_.partials[k_] = p;
     ++k_;
+    last_ = i;
   }
-  Var<T> finish(const T& value) {
+  SLOPE_INLINE Var<T> finish(const T& value) {
     if (k_ == 0) return Var<T>::constant(value);
-    if (tape_.tracing()) [[unlikely]] {
-      const typename Tape<T>::index_type i = tape_.close_statement(k_);
-      tape_.annotate(i, what_, value);
-      return Var<T>(value, T(1), i, tape_.epoch(), recorded_t{});
-    }
-    if (k_ == 1) return Var<T>(value, slots_.partials[0], slots_.args[0], tape_.epoch(), recorded_t{});
-    return Var<T>(value, T(1), tape_.close_statement(k_), tape_.epoch(), recorded_t{});
+    if (tape_.tracing()) [[unlikely]]
+      return traced_close(tape_, k_, what_, value);
+    if (k_ == 1) return Var<T>(value, slots_.partials[0], slots_.args[0], epoch_, recorded_t{});
+    return Var<T>(value, T(1), tape_.close_statement(k_), epoch_, recorded_t{});
   }
 
  private:
+  // While tracing: records the statement even with one operand, named. Out
+  // of line and given copies, so that the builder stays in registers.
+  [[gnu::cold, gnu::noinline]] static Var<T> traced_close(Tape<T>& tape, std::size_t k,
+                                                          const char* what, T value) {
+    const index_type i = tape.close_statement(k);
+    tape.annotate(i, what, value);
+    return Var<T>(value, T(1), i, tape.epoch(), recorded_t{});
+  }
+
   Tape<T>& tape_;
   typename Tape<T>::OperandSlots slots_;
+  std::uint32_t epoch_;
+  index_type end_;
   const char* what_;
   std::size_t k_ = 0;
+  index_type last_ = 0;
 };
 }  // namespace detail
 
@@ -515,10 +538,15 @@ class StatementBuilder {
 template <class T>
 Var<T> sum(std::span<const Var<T>> xs) {
   T value(0);
-  for (const Var<T>& x : xs) value += x.value();
-  if (!detail::any_active(xs)) return Var<T>::constant(value);
+  if (!detail::any_active(xs)) {
+    for (const Var<T>& x : xs) value += x.value();
+    return Var<T>::constant(value);
+  }
   detail::StatementBuilder<T> statement(xs.size(), "sum");
-  for (const Var<T>& x : xs) statement.add(x, T(1));
+  for (const Var<T>& x : xs) {
+    value += x.value();
+    statement.add(x, T(1));
+  }
   return statement.finish(value);
 }
 template <class T>
@@ -538,13 +566,17 @@ template <class T>
 Var<T> dot(std::span<const Var<T>> a, std::span<const T> b, const Var<T>& c = Var<T>()) {
   if (a.size() != b.size()) detail::throw_size_mismatch("dot", a.size(), b.size());
   T value(0);
-  for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i];
-  value += c.value();
-  if (!detail::any_active(a) && c.is_constant()) return Var<T>::constant(value);
+  if (!detail::any_active(a) && c.is_constant()) {
+    for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i];
+    return Var<T>::constant(value + c.value());
+  }
   detail::StatementBuilder<T> statement(a.size() + 1, "dot");
-  for (std::size_t i = 0; i < a.size(); ++i) statement.add(a[i], b[i]);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    value += a[i].value() * b[i];
+    statement.add(a[i], b[i]);
+  }
   statement.add(c, T(1));
-  return statement.finish(value);
+  return statement.finish(value + c.value());
 }
 
 /// The dot product of two spans of Vars plus c (a constant zero by default),
@@ -554,17 +586,18 @@ template <class T>
 Var<T> dot(std::span<const Var<T>> a, std::span<const Var<T>> b, const Var<T>& c = Var<T>()) {
   if (a.size() != b.size()) detail::throw_size_mismatch("dot", a.size(), b.size());
   T value(0);
-  for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i].value();
-  value += c.value();
-  if (!detail::any_active(a) && !detail::any_active(b) && c.is_constant())
-    return Var<T>::constant(value);
+  if (!detail::any_active(a) && !detail::any_active(b) && c.is_constant()) {
+    for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i].value();
+    return Var<T>::constant(value + c.value());
+  }
   detail::StatementBuilder<T> statement(2 * a.size() + 1, "dot");
   for (std::size_t i = 0; i < a.size(); ++i) {
+    value += a[i].value() * b[i].value();
     statement.add(a[i], b[i].value());
     statement.add(b[i], a[i].value());
   }
   statement.add(c, T(1));
-  return statement.finish(value);
+  return statement.finish(value + c.value());
 }
 template <class T>
 Var<T> dot(const std::vector<Var<T>>& a, const std::vector<T>& b) {
@@ -590,10 +623,11 @@ using first_var_scalar_t = typename var_scalar<std::remove_cvref_t<std::conditio
     is_var_v<A>, A, std::conditional_t<is_var_v<B>, B, C>>>>::type;
 template <class X, class T>
 concept OperandFor = std::same_as<std::remove_cvref_t<X>, Var<T>> || PassiveFor<X, T>;
+/// x itself if it is a Var (a reference, not a copy), else a constant Var.
 template <class T, class X>
-Var<T> as_var(const X& x) {
+SLOPE_INLINE decltype(auto) as_var(const X& x) {
   if constexpr (is_var_v<X>)
-    return x;
+    return (x);
   else
     return Var<T>::constant(T(x));
 }
@@ -606,9 +640,11 @@ Var<T> as_var(const X& x) {
 template <class A, class B, class C, class T = detail::first_var_scalar_t<A, B, C>>
   requires(!std::is_void_v<T> && detail::OperandFor<A, T> && detail::OperandFor<B, T> &&
            detail::OperandFor<C, T>)
-Var<T> fma(const A& a, const B& b, const C& c) {
+SLOPE_INLINE Var<T> fma(const A& a, const B& b, const C& c) {
   using std::fma;
-  const Var<T> x = detail::as_var<T>(a), y = detail::as_var<T>(b), z = detail::as_var<T>(c);
+  const Var<T>& x = detail::as_var<T>(a);
+  const Var<T>& y = detail::as_var<T>(b);
+  const Var<T>& z = detail::as_var<T>(c);
   const T value = fma(x.value(), y.value(), z.value());
   if (x.is_constant() && y.is_constant() && z.is_constant()) return Var<T>::constant(value);
   detail::StatementBuilder<T> statement(3, "fma");
@@ -623,7 +659,7 @@ Var<T> fma(const A& a, const B& b, const C& c) {
 
 /// sigmoid(z) = 1/(1 + e^-z); see slope::Sigmoid.
 template <class X>
-X sigmoid(const X& z) {
+SLOPE_INLINE X sigmoid(const X& z) {
   if constexpr (is_var_v<X>)
     return apply(Sigmoid{}, z);
   else
@@ -631,7 +667,7 @@ X sigmoid(const X& z) {
 }
 /// relu(z) = max(0, z), relu'(0) = 1; see slope::Relu.
 template <class X>
-X relu(const X& z) {
+SLOPE_INLINE X relu(const X& z) {
   if constexpr (is_var_v<X>)
     return apply(Relu{}, z);
   else
@@ -639,7 +675,7 @@ X relu(const X& z) {
 }
 /// leaky_relu(z) = z >= 0 ? z : slope * z, derivative 1 at 0; see slope::LeakyRelu.
 template <class X>
-X leaky_relu(const X& z, double slope = 0.01) {
+SLOPE_INLINE X leaky_relu(const X& z, double slope = 0.01) {
   if constexpr (is_var_v<X>)
     return apply(LeakyRelu{.slope = slope}, z);
   else
@@ -647,7 +683,7 @@ X leaky_relu(const X& z, double slope = 0.01) {
 }
 /// softplus(z) = log(1 + e^z); see slope::Softplus.
 template <class X>
-X softplus(const X& z) {
+SLOPE_INLINE X softplus(const X& z) {
   if constexpr (is_var_v<X>)
     return apply(Softplus{}, z);
   else

@@ -204,6 +204,18 @@ class Tape {
     return false;
   }
 
+  /// verify_tracing() for an operation that records nothing (it is folded
+  /// into a Var's partial), which needs only the tag test: a Var carrying
+  /// this recording's tag came from it, and an index is checked where it is
+  /// recorded or swept from.
+  SLOPE_INLINE bool fold_check(index_type index, std::uint32_t tag, const char* what) const {
+    if (tag != fold_tag_) [[unlikely]] {
+      verify(index, tag, what);
+      return tracing_;
+    }
+    return false;
+  }
+
   /// Records a name and value for statement i (the Var layer does this for
   /// each statement while tracing).
   void annotate(index_type i, std::string_view name, const T& value) {

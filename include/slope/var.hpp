@@ -247,14 +247,14 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
   // The primitive first, then the check: nothing is kept across its calls.
   if constexpr (detail::HasEval<P, T>) {
     const ValueAndDerivative<T> r = p.eval(x.value());
-    if (tape.verify_tracing(x.index(), x.tag(), P::name.data())) [[unlikely]]
+    if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
       return detail::traced_unary(tape, P::name, r.value, r.derivative, x);
     return Var<T>(r.value, detail::chain(r.derivative, x.partial()), x.index(), x.tag(),
                   detail::recorded_t{});
   } else {
     const T y = p.forward(x.value());
     const T d = p.derivative(x.value(), y);
-    if (tape.verify_tracing(x.index(), x.tag(), P::name.data())) [[unlikely]]
+    if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
       return detail::traced_unary(tape, P::name, y, d, x);
     return Var<T>(y, detail::chain(d, x.partial()), x.index(), x.tag(), detail::recorded_t{});
   }
@@ -272,12 +272,12 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   Tape<T>& tape = Tape<T>::current(P::name.data());
   const std::array<T, 2> d = p.derivative(a.value(), b.value(), y);
   if (b.is_constant()) {
-    if (tape.verify_tracing(a.index(), a.tag(), P::name.data())) [[unlikely]]
+    if (tape.fold_check(a.index(), a.tag(), P::name.data())) [[unlikely]]
       return detail::traced_binary(tape, P::name, y, d, a, b);
     return Var<T>(y, detail::chain(d[0], a.partial()), a.index(), a.tag(), detail::recorded_t{});
   }
   if (a.is_constant()) {
-    if (tape.verify_tracing(b.index(), b.tag(), P::name.data())) [[unlikely]]
+    if (tape.fold_check(b.index(), b.tag(), P::name.data())) [[unlikely]]
       return detail::traced_binary(tape, P::name, y, d, a, b);
     return Var<T>(y, detail::chain(d[1], b.partial()), b.index(), b.tag(), detail::recorded_t{});
   }
@@ -536,7 +536,7 @@ class StatementBuilder {
 
 /// The sum of xs, recorded as one statement (partial 1 for each active term).
 template <class T>
-Var<T> sum(std::span<const Var<T>> xs) {
+SLOPE_INLINE Var<T> sum(std::span<const Var<T>> xs) {
   T value(0);
   if (!detail::any_active(xs)) {
     for (const Var<T>& x : xs) value += x.value();
@@ -550,11 +550,11 @@ Var<T> sum(std::span<const Var<T>> xs) {
   return statement.finish(value);
 }
 template <class T>
-Var<T> sum(std::initializer_list<Var<T>> xs) {
+SLOPE_INLINE Var<T> sum(std::initializer_list<Var<T>> xs) {
   return sum(std::span<const Var<T>>(xs.begin(), xs.size()));
 }
 template <class T>
-Var<T> sum(const std::vector<Var<T>>& xs) {
+SLOPE_INLINE Var<T> sum(const std::vector<Var<T>>& xs) {
   return sum(std::span<const Var<T>>(xs));
 }
 
@@ -563,7 +563,7 @@ Var<T> sum(const std::vector<Var<T>>& xs) {
 /// for each active a_i, 1 for c. Throws slope::argument_error if the sizes
 /// differ.
 template <class T>
-Var<T> dot(std::span<const Var<T>> a, std::span<const T> b, const Var<T>& c = Var<T>()) {
+SLOPE_INLINE Var<T> dot(std::span<const Var<T>> a, std::span<const T> b, const Var<T>& c = Var<T>()) {
   if (a.size() != b.size()) detail::throw_size_mismatch("dot", a.size(), b.size());
   T value(0);
   if (!detail::any_active(a) && c.is_constant()) {
@@ -583,7 +583,7 @@ Var<T> dot(std::span<const Var<T>> a, std::span<const T> b, const Var<T>& c = Va
 /// recorded as one statement: partial b_i for a_i, a_i for b_i and 1 for c,
 /// for the active ones.
 template <class T>
-Var<T> dot(std::span<const Var<T>> a, std::span<const Var<T>> b, const Var<T>& c = Var<T>()) {
+SLOPE_INLINE Var<T> dot(std::span<const Var<T>> a, std::span<const Var<T>> b, const Var<T>& c = Var<T>()) {
   if (a.size() != b.size()) detail::throw_size_mismatch("dot", a.size(), b.size());
   T value(0);
   if (!detail::any_active(a) && !detail::any_active(b) && c.is_constant()) {
@@ -600,11 +600,11 @@ Var<T> dot(std::span<const Var<T>> a, std::span<const Var<T>> b, const Var<T>& c
   return statement.finish(value + c.value());
 }
 template <class T>
-Var<T> dot(const std::vector<Var<T>>& a, const std::vector<T>& b) {
+SLOPE_INLINE Var<T> dot(const std::vector<Var<T>>& a, const std::vector<T>& b) {
   return dot(std::span<const Var<T>>(a), std::span<const T>(b));
 }
 template <class T>
-Var<T> dot(const std::vector<Var<T>>& a, const std::vector<Var<T>>& b) {
+SLOPE_INLINE Var<T> dot(const std::vector<Var<T>>& a, const std::vector<Var<T>>& b) {
   return dot(std::span<const Var<T>>(a), std::span<const Var<T>>(b));
 }
 

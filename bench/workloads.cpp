@@ -4,7 +4,7 @@
 //   plain          the function in plain doubles (no derivatives)
 //   hand           the hand-written adjoint: the yardstick
 //   slope          slope, as a user writes it with slope's n-ary sum, dot
-//                  product and fma where they fit
+//                  product, fma and binary_cross_entropy where they fit
 //   slope-scalar   slope with plain scalar loops of + and *
 //   adolc-retape   ADOL-C: tape every evaluation, then its gradient driver
 //   adolc-replay   ADOL-C: the gradient driver on a tape recorded once
@@ -92,7 +92,8 @@ class SlopeRunner {
     return x;
   }
 
-  // Cross-entropy term of one sample: y log a + (1 - y) log(1 - a).
+  // Cross-entropy term of one sample, the textbook way (the scalar rows):
+  // y log a + (1 - y) log(1 - a).
   static Var<> log_likelihood(double y, const Var<>& a) {
     return y * slope::log(a) + (1.0 - y) * slope::log(1.0 - a);
   }
@@ -110,7 +111,7 @@ class SlopeRunner {
         for (int i = 0; i < 4; ++i)
           a1[i] = slope::tanh(slope::dot(std::span<const Var<>>(p + 2 * i, 2), std::span<const double>(xj), p[8 + i]));
         a2 = slope::sigmoid(slope::dot(std::span<const Var<>>(p + 12, 4), std::span<const Var<>>(a1), p[16]));
-        terms_.push_back(log_likelihood(D.w3_y[j], a2));
+        terms_.push_back(slope::binary_cross_entropy(a2, D.w3_y[j]));
       } else {
         Var<> z2 = p[16];
         for (int i = 0; i < 4; ++i)
@@ -119,7 +120,7 @@ class SlopeRunner {
         J += log_likelihood(D.w3_y[j], a2);
       }
     }
-    if (nary_) J = slope::sum(std::span<const Var<>>(terms_));
+    if (nary_) return slope::sum(std::span<const Var<>>(terms_)) * (1.0 / pb::W3_M);
     return J * (-1.0 / pb::W3_M);
   }
 
@@ -140,7 +141,7 @@ class SlopeRunner {
           a1[i] = slope::relu(slope::dot(std::span<const Var<>>(W1 + i * pb::W4_NX, pb::W4_NX),
                                          std::span<const double>(x, pb::W4_NX), b1[i]));
         a2 = slope::sigmoid(slope::dot(std::span<const Var<>>(W2, pb::W4_NH), std::span<const Var<>>(a1), b2));
-        terms_.push_back(log_likelihood(D.w4_y[j], a2));
+        terms_.push_back(slope::binary_cross_entropy(a2, D.w4_y[j]));
       } else {
         Var<> z2 = b2;
         for (int i = 0; i < pb::W4_NH; ++i) {
@@ -152,7 +153,7 @@ class SlopeRunner {
         J += log_likelihood(D.w4_y[j], a2);
       }
     }
-    if (nary_) J = slope::sum(std::span<const Var<>>(terms_));
+    if (nary_) return slope::sum(std::span<const Var<>>(terms_)) * (1.0 / pb::W4_M);
     return J * (-1.0 / pb::W4_M);
   }
 

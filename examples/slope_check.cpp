@@ -1,8 +1,9 @@
 // slope_check.cpp - `slope-check`: verifies every registered primitive.
 //
-// For each primitive of slope::unary_primitives and slope::binary_primitives,
-// check::primitive sweeps its whole double domain, comparing the value and
-// the derivative the tape records in double with the truth in many digits,
+// For each primitive of slope::unary_primitives, slope::binary_primitives
+// and slope::loss_primitives, check::primitive sweeps its whole double
+// domain, comparing the value and the derivative the tape records in double
+// with the truth in many digits,
 // and prints one row: the rule, the points checked and those it could not
 // resolve (never counted as passes), the largest error of value and
 // derivative in ULPs (normal results; subnormal ones in units of 2^-1074),
@@ -117,6 +118,7 @@ int main(int argc, char** argv) {
   std::vector<Job> jobs;
   add_jobs<slope::unary_primitives>(jobs);
   add_jobs<slope::binary_primitives>(jobs);
+  add_jobs<slope::loss_primitives>(jobs);
   if (!only.empty()) {
     std::erase_if(jobs, [&](const Job& j) { return j.name != only; });
     if (jobs.empty()) {

@@ -210,6 +210,7 @@ Tolerance documented_tolerance(std::string_view name) {
       {"abs", {0, 0, 0}},     {"neg", {0, 0, 0}},     {"add", {1, 0, 1}},
       {"sub", {1, 0, 1}},     {"mul", {1, 0, 1}},     {"div", {1, 2, 2}},
       {"pow", {2, 3, 2}},     {"min", {0, 0, 0}},     {"max", {0, 0, 0}},
+      {"binary_cross_entropy", {2, 2, 2}},
   };
   for (const Entry& e : entries)
     if (e.name == name) return e.t;

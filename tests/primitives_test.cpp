@@ -1,7 +1,7 @@
 // primitives_test.cpp - the table-driven test of every primitive.
 //
-// Each primitive of slope::unary_primitives and slope::binary_primitives is
-// checked at probe points inside its domain: the value the tape records
+// Each primitive of slope::unary_primitives, slope::binary_primitives and
+// slope::loss_primitives is checked at probe points inside its domain: the value the tape records
 // against the same function evaluated in 100-digit arithmetic, and the
 // derivative the tape records (and the block's derivative(x, y)) against a
 // numerical derivative computed in 100 digits. At kinks, the documented value
@@ -124,6 +124,17 @@ TEST_CASE_TEMPLATE_DEFINE("value and derivative at probe points", P, unary_probe
   }
 }
 TEST_CASE_TEMPLATE_APPLY(unary_probe, slope::unary_primitives);
+
+// The losses at their default target (y = 1) and on their two other paths,
+// a label 0 and a soft target.
+struct CrossEntropyTarget0 : slope::BinaryCrossEntropy {
+  CrossEntropyTarget0() : slope::BinaryCrossEntropy{.target = 0.0} {}
+};
+struct CrossEntropySoftTarget : slope::BinaryCrossEntropy {
+  CrossEntropySoftTarget() : slope::BinaryCrossEntropy{.target = 0.3} {}
+};
+TEST_CASE_TEMPLATE_APPLY(unary_probe, slope::loss_primitives);
+TEST_CASE_TEMPLATE_APPLY(unary_probe, std::tuple<CrossEntropyTarget0, CrossEntropySoftTarget>);
 
 // A primitive defined outside slope, as in the README: the same test applies.
 namespace user {

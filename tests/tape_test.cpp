@@ -268,6 +268,20 @@ TEST_CASE("using a Var after its tape was reset throws") {
   CHECK(y.value() == 1.0);  // values stay readable
 }
 
+TEST_CASE("an index the tape does not hold is caught where it is recorded or swept from") {
+  Tape tape;
+  Var x = 1.0;
+  // The low-level constructor can pair this recording's tag with any index.
+  const Var bad(2.0, 1.0, 1000, tape.epoch(), slope::detail::recorded_t{});
+  const Var folded = slope::sin(bad) * 3.0;  // folding reads the tag only
+  CHECK(folded.index() == 1000);
+  const std::string msg = error_of([&] { (void)(folded + x); });
+  CHECK(msg.find("statement index 1000 is not on the active tape") != std::string::npos);
+  CHECK_THROWS_AS((void)slope::sum({x, folded}), slope::tape_error);
+  CHECK_THROWS_AS((void)slope::fma(x, folded, x), slope::tape_error);
+  CHECK_THROWS_AS((void)slope::derivatives(folded, slope::wrt(x)), slope::tape_error);
+}
+
 TEST_CASE("exceptions are slope::error") {
   CHECK_THROWS_AS((void)Var(1.0), slope::error);
   Tape tape;

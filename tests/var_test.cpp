@@ -164,6 +164,27 @@ TEST_CASE("activations run on plain numbers too") {
   CHECK(slope::softplus(0.0) == doctest::Approx(std::log(2.0)));
 }
 
+TEST_CASE("binary_cross_entropy is the textbook loss of a probability, in one primitive") {
+  Tape tape;
+  Var z = 0.7;
+  const Var a = slope::sigmoid(z);
+  const double s = 1.0 / (1.0 + std::exp(-0.7));
+  for (double y : {0.0, 1.0, 0.25}) {
+    CAPTURE(y);
+    const std::size_t size = tape.size();
+    const Var loss = slope::binary_cross_entropy(a, y);
+    CHECK(tape.size() == size);  // a unary primitive: folded, nothing recorded
+    const Var textbook = -(y * slope::log(a) + (1.0 - y) * slope::log(1.0 - a));
+    CHECK(loss.value() == doctest::Approx(textbook.value()).epsilon(1e-15));
+    const double d = slope::derivatives(loss, slope::wrt(z))[0];
+    CHECK(d == doctest::Approx(slope::derivatives(textbook, slope::wrt(z))[0]).epsilon(1e-14));
+    CHECK(d == doctest::Approx(s - y).epsilon(1e-14));  // d/dz of the loss of sigmoid(z)
+  }
+  // On plain numbers too; the label's logarithm alone for y = 0 and 1.
+  CHECK(slope::binary_cross_entropy(0.25, 1.0) == -std::log(0.25));
+  CHECK(slope::binary_cross_entropy(0.25, 0.0) == -std::log1p(-0.25));
+}
+
 TEST_CASE("leaky_relu's slope and the kink values are parameters") {
   Tape tape;
   Var x = -1.0, zero = 0.0;

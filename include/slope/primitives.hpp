@@ -15,7 +15,8 @@
 // multiprecision overloads). This header includes nothing of the engine.
 //
 // Adding a primitive: write its block below and add it to
-// `unary_primitives` or `binary_primitives` at the end of this file. The
+// `unary_primitives`, `binary_primitives` or `loss_primitives` at the end of
+// this file. The
 // engine, the formatters, the checker and the table-driven tests pick it up
 // from there; to make it callable as `slope::name(x)`, add one line in
 // var.hpp's list of primitive functions.
@@ -255,6 +256,40 @@ struct Softplus {
   template <class T>
   T derivative(const T& z, const T& /*a*/) const {
     return eval(z).derivative;
+  }
+};
+
+// ================================================================= losses ==
+
+/// binary_cross_entropy(a) = -(y log a + (1 - y) log(1 - a)): the
+/// cross-entropy of a probability a (a sigmoid's output) against a target y,
+/// a label 0 or 1 or a soft target in [0, 1]. y is a parameter (data), not a
+/// Var. d/da = (a - y) / (a (1 - a)), which is -1/a for y = 1 and 1/(1 - a)
+/// for y = 0: for a label only the logarithm and the quotient that count are
+/// evaluated, so the loss of one sample costs one primitive instead of two
+/// logarithms and five arithmetic operations. log(1 - a) is evaluated as
+/// log1p(-a), accurate for small a too. Domain: 0 < a < 1. No kinks.
+struct BinaryCrossEntropy {
+  static constexpr std::string_view name = "binary_cross_entropy";
+  static constexpr std::string_view rule = "(a-y)/(a(1-a))";
+  static constexpr Domain domain = {0.0, 1.0, false, false};
+  static constexpr std::array<double, 0> kinks{};
+  double target = 1.0;  ///< y
+
+  template <class T>
+  T forward(const T& a) const {
+    using std::log;
+    using std::log1p;
+    if (target == 1.0) return -log(a);
+    if (target == 0.0) return -log1p(-a);
+    const T y(target);
+    return -(y * log(a) + (T(1) - y) * log1p(-a));
+  }
+  template <class T>
+  T derivative(const T& a, const T& /*value*/) const {
+    if (target == 1.0) return T(-1) / a;
+    if (target == 0.0) return T(1) / (T(1) - a);
+    return (a - T(target)) / (a * (T(1) - a));
   }
 };
 
@@ -895,5 +930,9 @@ using unary_primitives =
 
 /// Every binary primitive slope ships.
 using binary_primitives = std::tuple<Add, Subtract, Multiply, Divide, Pow, Min, Max>;
+/// Losses: unary primitives with a data parameter (the target), verified by
+/// slope-check like the others (with their default parameters) but not
+/// drawn by the random composition tests, whose steps take no data.
+using loss_primitives = std::tuple<BinaryCrossEntropy>;
 
 }  // namespace slope

@@ -681,6 +681,17 @@ SLOPE_INLINE X leaky_relu(const X& z, double slope = 0.01) {
   else
     return LeakyRelu{.slope = slope}.forward(z);
 }
+/// binary_cross_entropy(a, y) = -(y log a + (1 - y) log(1 - a)) for a
+/// probability a and a target y (a label 0 or 1, or a soft target in
+/// [0, 1]; data, not a Var); see slope::BinaryCrossEntropy. The loss of a
+/// sigmoid output a in one primitive: `J += binary_cross_entropy(sigmoid(z), y)`.
+template <class X>
+SLOPE_INLINE X binary_cross_entropy(const X& a, double y) {
+  if constexpr (is_var_v<X>)
+    return apply(BinaryCrossEntropy{.target = y}, a);
+  else
+    return BinaryCrossEntropy{.target = y}.forward(a);
+}
 /// softplus(z) = log(1 + e^z); see slope::Softplus.
 template <class X>
 SLOPE_INLINE X softplus(const X& z) {

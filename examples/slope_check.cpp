@@ -26,6 +26,7 @@
 //   slope-check --numerical       Ridders' derivative at every point, no closed forms
 //   slope-check --cross-check 1   Ridders' derivative at every n-th point of a closed form
 //   slope-check --threads 4
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <functional>
@@ -142,11 +143,13 @@ int main(int argc, char** argv) {
     });
   for (std::thread& t : pool) t.join();
 
-  fmt::print("{:<10} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7} {}\n",
-             "primitive", "rule", "points", "unres.", "value", "(subn.)", "deriv.", "(subn.)",
+  std::size_t w = 10;  // the name column fits the longest name
+  for (const PrimitiveReport& r : reports) w = std::max(w, r.name.size());
+  fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7} {}\n",
+             "primitive", w, "rule", "points", "unres.", "value", "(subn.)", "deriv.", "(subn.)",
              "worst z", "kink convention", "derivative truth", "Ridders", "verdict");
-  fmt::print("{:<10} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7}\n", "",
-             "", "checked", "", "max ULP", "max ULP", "max ULP", "max ULP", "(deriv.)", "", "",
+  fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7}\n", "",
+             w, "", "checked", "", "max ULP", "max ULP", "max ULP", "max ULP", "(deriv.)", "", "",
              "agrees");
   bool ok = true;
   for (const PrimitiveReport& r : reports) {
@@ -154,8 +157,8 @@ int main(int argc, char** argv) {
                                   ? fmt::format("{:.4g},{:.4g}", r.derivative.at, r.derivative.at2)
                                   : fmt::format("{:.6g}", r.derivative.at);
     const bool closed = r.truth == "closed form";
-    fmt::print("{:<10} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7} {}\n",
-               r.name, r.rule.substr(0, 22), r.checked, r.unresolved, ulps(r.value.ulps),
+    fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7} {}\n",
+               r.name, w, r.rule.substr(0, 22), r.checked, r.unresolved, ulps(r.value.ulps),
                ulps(r.value_subnormal.ulps), ulps(r.derivative.ulps),
                ulps(r.derivative_subnormal.ulps), worst, r.kink_convention.substr(0, 22),
                closed ? r.closed_form : "Ridders",

@@ -71,7 +71,7 @@ class SlopeRunner {
     using slope::tanh;
     if (nary_) {
       terms_.clear();
-      for (const Var<>& z : x_) terms_.push_back(slope::sum({sigmoid(z), tanh(z), relu(z), leaky_relu(z)}));
+      for (const Var<>& z : x_) terms_.push_back(slope::sum(sigmoid(z), tanh(z), relu(z), leaky_relu(z)));
       return slope::sum(std::span<const Var<>>(terms_));
     }
     Var<> s;
@@ -317,7 +317,7 @@ int main(int argc, char** argv) {
     else
       args.push_back(argv[i]);
   }
-  std::string reps = quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=9";
+  std::string reps = quick ? "--benchmark_repetitions=3" : "--benchmark_repetitions=15";
   std::string order = "--benchmark_enable_random_interleaving=true";
   std::string min_time = quick ? "--benchmark_min_time=0.01" : "--benchmark_min_time=0.1";
   std::string quiet = "--benchmark_display_aggregates_only=true";

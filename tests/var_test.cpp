@@ -235,6 +235,15 @@ TEST_CASE("n-ary sum and dot record one statement") {
   Var all = slope::sum(w);
   CHECK(tape.size() == size + 1);
   CHECK(slope::gradient(all, w) == std::vector{1.0, 1.0, 1.0});
+  // The same, with the terms given one by one.
+  Var s2 = slope::sum(slope::sigmoid(w[0]), slope::relu(w[0]), w[0] * 3.0);
+  CHECK(tape.size() == size + 1);
+  CHECK(s2.value() == doctest::Approx(sg + 0.5 + 1.5));
+  CHECK(slope::derivatives(s2, slope::wrt(w[0]))[0] == doctest::Approx(sg * (1 - sg) + 1.0 + 3.0));
+  Var all2 = slope::sum(w[0], w[1] * 2.0, w[2]);
+  CHECK(tape.size() == size + 2);
+  CHECK(slope::gradient(all2, w) == std::vector{1.0, 2.0, 1.0});
+  CHECK(slope::sum(Var<>::constant(1.0), Var<>::constant(2.0)).is_constant());
 
   // Only constants: a constant, no tape needed.
   CHECK(slope::sum({Var<>::constant(1.0), Var<>::constant(2.0)}).is_constant());

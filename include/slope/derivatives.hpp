@@ -8,6 +8,7 @@
 // zero adjoints: asking twice gives the same numbers.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <span>
@@ -34,16 +35,12 @@ Wrt<T, 1 + sizeof...(Vs)> wrt(const Var<T>& x, const Vs&... xs) {
 }
 
 namespace detail {
-[[noreturn]] void throw_not_input(std::uint32_t index);
-
 /// d(swept output)/dx for an input x (0 for a constant); throws
 /// slope::tape_error for anything else.
 template <class T>
-T adjoint_of(const Tape<T>& tape, const Var<T>& x) {
+SLOPE_INLINE T adjoint_of(const Tape<T>& tape, const Var<T>& x) {
   if (x.is_constant()) return T(0);
-  tape.verify(x.index(), x.tag(), "derivatives with respect to a Var");
-  if (!tape.is_input(x.index()) || x.partial() != T(1)) throw_not_input(x.index());
-  return tape.adjoint(x.index());
+  return tape.input_adjoint(x.index(), x.tag(), x.partial());
 }
 
 /// Sweeps the active tape from y. Returns nullptr if y is a constant (then
@@ -85,8 +82,10 @@ void gradient(const Var<T>& y, std::span<const Var<T>> xs, std::span<T> out) {
     throw argument_error("slope::gradient: the output span has " + std::to_string(out.size()) +
                          " elements for " + std::to_string(xs.size()) + " variables");
   const Tape<T>* tape = detail::sweep_from(y);
-  for (std::size_t i = 0; i < xs.size(); ++i)
-    out[i] = tape == nullptr ? T(0) : detail::adjoint_of(*tape, xs[i]);
+  if (tape == nullptr)
+    std::fill(out.begin(), out.end(), T(0));
+  else
+    tape->input_adjoints(xs, out);
 }
 
 /// The gradient of y with respect to a runtime list of variables.

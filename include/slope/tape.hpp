@@ -72,6 +72,7 @@ std::uint32_t next_epoch() noexcept;
 [[noreturn]] void throw_foreign(const char* what, std::uint32_t index, std::uint32_t tag,
                                 std::uint32_t epoch, std::size_t size);
 [[noreturn]] void throw_full(std::size_t statements, std::size_t operands);
+[[noreturn]] void throw_not_input(std::uint32_t index);
 
 }  // namespace detail
 
@@ -275,6 +276,26 @@ class Tape {
     return i > 0 && i < statements_ && end_ptr_[i] == end_ptr_[i - 1];
   }
 
+  /// The adjoint of input x (its index, tag and partial) after the last
+  /// sweep: what the derivative functions read for each variable. Throws
+  /// slope::tape_error unless x is an input of the current recording
+  /// (derivatives are with respect to inputs). One test on the common path.
+  SLOPE_INLINE T input_adjoint(index_type index, std::uint32_t tag, const T& partial) const {
+    return input_adjoint(index, tag, partial, epoch_, end_ptr_, adjoint_.data());
+  }
+  /// input_adjoint() for each Var of xs (constants get 0), into out, with the
+  /// tape's state read once for the whole loop.
+  template <class V>
+  void input_adjoints(std::span<const V> xs, std::span<T> out) const {
+    const std::uint32_t epoch = epoch_;
+    const index_type* end = end_ptr_;
+    const T* adjoint = adjoint_.data();
+    for (std::size_t k = 0; k < xs.size(); ++k)
+      out[k] = xs[k].is_constant()
+                   ? T(0)
+                   : input_adjoint(xs[k].index(), xs[k].tag(), xs[k].partial(), epoch, end, adjoint);
+  }
+
   /// The adjoint of statement i after the last sweep; 0 for statements the
   /// output does not depend on and for index 0 (constants).
   T adjoint(index_type i) const { return i < swept_ ? adjoint_[i] : T(0); }
@@ -295,6 +316,18 @@ class Tape {
       grow(statements_ + 1, operands_ + n);
   }
   void grow(std::size_t statements, std::size_t operands);
+
+  SLOPE_INLINE T input_adjoint(index_type index, std::uint32_t tag, const T& partial,
+                               std::uint32_t epoch, const index_type* end, const T* adjoint) const {
+    // A tag of this recording comes with an index below statements_ (Vars
+    // are made by the tape); the index test guards the low-level constructor.
+    if (tag != epoch || index == 0 || index >= statements_ || end[index] != end[index - 1] ||
+        partial != T(1)) [[unlikely]] {
+      verify(index, tag, "derivatives with respect to a Var");
+      detail::throw_not_input(index);
+    }
+    return index < swept_ ? adjoint[index] : T(0);
+  }
 
   void push_active() noexcept {
     Tape*& top = detail::active_tape<T>();
@@ -382,9 +415,10 @@ void Tape<T>::sweep(index_type output, const T& seed) {
   for (index_type i = output; i > 0; --i) {
     const index_type lo = end[i - 1];
     const T a = adj[i];
-    // Skipping zero adjoints is what keeps a statement the output does not
-    // depend on (say sqrt at 0, partial +inf) from writing 0 * inf = NaN.
-    if (a != T(0)) {
+    // Inputs (no operands) are passed over at once. Skipping zero adjoints
+    // is what keeps a statement the output does not depend on (say sqrt at
+    // 0, partial +inf) from writing 0 * inf = NaN.
+    if (lo != hi && a != T(0)) {
       // Operand j receives partial[j] * a. Under an infinite (or NaN) adjoint
       // a zero partial still carries nothing, instead of inf * 0 = NaN (as
       // in sqrt(x) * 0 at x = 0): that test is compiled into the rare loop

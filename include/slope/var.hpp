@@ -473,8 +473,9 @@ bool any_active(std::span<const Var<T>> xs) {
 /// Builds one statement with up to n operands directly in the tape. Terms on
 /// the same statement as the previous term are merged into its partial; a
 /// result that ends up depending on a single statement records nothing. The
-/// tape's tag and size are read once, so the check of each term is two
-/// comparisons with registers.
+/// tape's tag and size are read once, and the latest term is held in
+/// registers until a term on another statement comes (then it is written
+/// out), so that a sum folding into one statement touches no tape memory.
 template <class T>
 class StatementBuilder {
   using index_type = typename Tape<T>::index_type;
@@ -492,29 +493,40 @@ class StatementBuilder {
     const index_type i = x.index();
     // A constant's tag, 0, is never a recording's (see next_epoch), so one
     // test sends constants and Vars of other recordings to the rare branch.
-    if (x.tag() != epoch_ || i >= end_) [[unlikely]] {
+    if (x.tag() != epoch_) [[unlikely]] {
       if (i == 0) return;  // a constant
       tape_.verify(i, x.tag(), what_);  // throws
     }
     const T p = chain(local, x.partial());
-    if (i == last_) {  // never true for the first term: last_ starts at 0
-      slots_.partials[k_ - 1] += p;
+    if (i == held_) {  // never true for the first term: held_ starts at 0
+      held_partial_ += p;
       return;
     }
-    slots_.args[k_] = i;
-    slots_.partials[k_] = p;
-    ++k_;
-    last_ = i;
+    if (i >= end_) [[unlikely]]
+      tape_.verify(i, x.tag(), what_);  // throws
+    write_held();
+    held_ = i;
+    held_partial_ = p;
   }
   SLOPE_INLINE Var<T> finish(const T& value) {
-    if (k_ == 0) return Var<T>::constant(value);
-    if (tape_.tracing()) [[unlikely]]
+    if (held_ == 0) return Var<T>::constant(value);
+    if (tape_.tracing()) [[unlikely]] {
+      write_held();
       return traced_close(tape_, k_, what_, value);
-    if (k_ == 1) return Var<T>(value, slots_.partials[0], slots_.args[0], epoch_, recorded_t{});
+    }
+    if (k_ == 0) return Var<T>(value, held_partial_, held_, epoch_, recorded_t{});
+    write_held();
     return Var<T>(value, T(1), tape_.close_statement(k_), epoch_, recorded_t{});
   }
 
  private:
+  // Writes the held term out (nothing before the first term: the slot it
+  // writes is then overwritten).
+  SLOPE_INLINE void write_held() {
+    slots_.args[k_] = held_;
+    slots_.partials[k_] = held_partial_;
+    k_ += held_ != 0;
+  }
   // While tracing: records the statement even with one operand, named. Out
   // of line and given copies, so that the builder stays in registers.
   [[gnu::cold, gnu::noinline]] static Var<T> traced_close(Tape<T>& tape, std::size_t k,
@@ -530,7 +542,8 @@ class StatementBuilder {
   index_type end_;
   const char* what_;
   std::size_t k_ = 0;
-  index_type last_ = 0;
+  index_type held_ = 0;  // the latest term's statement (0: none yet)
+  T held_partial_ = T(0);
 };
 }  // namespace detail
 
@@ -556,6 +569,18 @@ SLOPE_INLINE Var<T> sum(std::initializer_list<Var<T>> xs) {
 template <class T>
 SLOPE_INLINE Var<T> sum(const std::vector<Var<T>>& xs) {
   return sum(std::span<const Var<T>>(xs));
+}
+/// sum(a, b, ...) of two or more Vars given one by one: sum({a, b, ...})
+/// without building the list in memory.
+template <class T, class... Vs>
+  requires(sizeof...(Vs) >= 1 && (std::same_as<Vs, Var<T>> && ...))
+SLOPE_INLINE Var<T> sum(const Var<T>& x, const Vs&... xs) {
+  const T value = (x.value() + ... + xs.value());
+  if (x.is_constant() && (xs.is_constant() && ...)) return Var<T>::constant(value);
+  detail::StatementBuilder<T> statement(1 + sizeof...(Vs), "sum");
+  statement.add(x, T(1));
+  (statement.add(xs, T(1)), ...);
+  return statement.finish(value);
 }
 
 /// The dot product of Vars a and plain numbers b (weights, data) plus c (a

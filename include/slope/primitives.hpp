@@ -267,8 +267,9 @@ struct Softplus {
 /// Var. d/da = (a - y) / (a (1 - a)), which is -1/a for y = 1 and 1/(1 - a)
 /// for y = 0: for a label only the logarithm and the quotient that count are
 /// evaluated, so the loss of one sample costs one primitive instead of two
-/// logarithms and five arithmetic operations. log(1 - a) is evaluated as
-/// log1p(-a), accurate for small a too. Domain: 0 < a < 1. No kinks.
+/// logarithms and five arithmetic operations. log(1 - a) keeps full accuracy
+/// for small a too (log1p(-a), or for a built-in floating type the rounding
+/// error of 1 - a added back). Domain: 0 < a < 1. No kinks.
 struct BinaryCrossEntropy {
   static constexpr std::string_view name = "binary_cross_entropy";
   static constexpr std::string_view rule = "(a-y)/(a(1-a))";
@@ -277,19 +278,34 @@ struct BinaryCrossEntropy {
   double target = 1.0;  ///< y
 
   template <class T>
-  T forward(const T& a) const {
+  ValueAndDerivative<T> eval(const T& a) const {
     using std::log;
     using std::log1p;
-    if (target == 1.0) return -log(a);
-    if (target == 0.0) return -log1p(-a);
+    if (target == 1.0) return {-log(a), T(-1) / a};
+    if constexpr (std::is_floating_point_v<T>) {
+      if (target == 0.0) {
+        // -log(1 - a) as -(log t + e/t) with t = 1 - a rounded and e = (1 - t)
+        // - a its exact rounding error (|a| < 1): the fast logarithm instead
+        // of log1p, and 1/t shared with the derivative 1/(1 - a) (which
+        // differs from 1/t by e/t, below 2^-53 relatively).
+        const T t = T(1) - a;
+        const T e = (T(1) - t) - a;
+        const T r = T(1) / t;
+        return {-(log(t) + e * r), r};
+      }
+    } else {
+      if (target == 0.0) return {-log1p(-a), T(1) / (T(1) - a)};
+    }
     const T y(target);
-    return -(y * log(a) + (T(1) - y) * log1p(-a));
+    return {-(y * log(a) + (T(1) - y) * log1p(-a)), (a - y) / (a * (T(1) - a))};
+  }
+  template <class T>
+  T forward(const T& a) const {
+    return eval(a).value;
   }
   template <class T>
   T derivative(const T& a, const T& /*value*/) const {
-    if (target == 1.0) return T(-1) / a;
-    if (target == 0.0) return T(1) / (T(1) - a);
-    return (a - T(target)) / (a * (T(1) - a));
+    return eval(a).derivative;
   }
 };
 

@@ -273,8 +273,7 @@ TEST_CASE("an index the tape does not hold is caught where it is recorded or swe
   Var x = 1.0;
   // The low-level constructor can pair this recording's tag with any index.
   const Var bad(2.0, 1.0, 1000, tape.epoch(), slope::detail::recorded_t{});
-  const Var folded = slope::sin(bad) * 3.0;  // folding reads the tag only
-  CHECK(folded.index() == 1000);
+  const Var folded = slope::sin(bad) * 3.0;
   const std::string msg = error_of([&] { (void)(folded + x); });
   CHECK(msg.find("statement index 1000 is not on the active tape") != std::string::npos);
   CHECK_THROWS_AS((void)slope::sum({x, folded}), slope::tape_error);

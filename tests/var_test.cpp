@@ -182,7 +182,14 @@ TEST_CASE("binary_cross_entropy is the textbook loss of a probability, in one pr
   }
   // On plain numbers too; the label's logarithm alone for y = 0 and 1.
   CHECK(slope::binary_cross_entropy(0.25, 1.0) == -std::log(0.25));
-  CHECK(slope::binary_cross_entropy(0.25, 0.0) == -std::log1p(-0.25));
+  CHECK(slope::binary_cross_entropy(0.25, 0.0) == doctest::Approx(-std::log1p(-0.25)).epsilon(1e-15));
+  // A saturated sigmoid rounds to exactly 1 (z > 37.4): the loss of label 0
+  // is then +inf, as -log(1 - a) is, not NaN.
+  Var one = 1.0;
+  const Var inf_loss = slope::binary_cross_entropy(one, 0.0);
+  CHECK(inf_loss.value() == std::numeric_limits<double>::infinity());
+  CHECK(slope::derivatives(inf_loss, slope::wrt(one))[0] == std::numeric_limits<double>::infinity());
+  CHECK(slope::binary_cross_entropy(1.0, 1.0) == 0.0);
 }
 
 TEST_CASE("leaky_relu's slope and the kink values are parameters") {

@@ -289,9 +289,9 @@ struct BinaryCrossEntropy {
         // of log1p, and 1/t shared with the derivative 1/(1 - a) (which
         // differs from 1/t by e/t, below 2^-53 relatively).
         const T t = T(1) - a;
-        const T e = (T(1) - t) - a;
+        const T e = (T(1) - t) - a;  // 0 for a >= 1/2, where t is exact
         const T r = T(1) / t;
-        return {-(log(t) + e * r), r};
+        return {-(log(t) + (e != T(0) ? T(e * r) : T(0))), r};  // at a = 1: +inf, not NaN
       }
     } else {
       if (target == 0.0) return {-log1p(-a), T(1) / (T(1) - a)};

@@ -475,7 +475,8 @@ bool any_active(std::span<const Var<T>> xs) {
 /// result that ends up depending on a single statement records nothing. The
 /// tape's tag and size are read once, and the latest term is held in
 /// registers until a term on another statement comes (then it is written
-/// out), so that a sum folding into one statement touches no tape memory.
+/// out), so that terms merging into one statement are added in registers
+/// and a result that folds records no operand.
 template <class T>
 class StatementBuilder {
   using index_type = typename Tape<T>::index_type;
@@ -520,8 +521,8 @@ class StatementBuilder {
   }
 
  private:
-  // Writes the held term out (nothing before the first term: the slot it
-  // writes is then overwritten).
+  // Writes the held term out. Before the first term there is none: the
+  // slot written then is not counted (it is overwritten or left unused).
   SLOPE_INLINE void write_held() {
     slots_.args[k_] = held_;
     slots_.partials[k_] = held_partial_;
@@ -575,7 +576,8 @@ SLOPE_INLINE Var<T> sum(const std::vector<Var<T>>& xs) {
 template <class T, class... Vs>
   requires(sizeof...(Vs) >= 1 && (std::same_as<Vs, Var<T>> && ...))
 SLOPE_INLINE Var<T> sum(const Var<T>& x, const Vs&... xs) {
-  const T value = (x.value() + ... + xs.value());
+  T value = T(0) + x.value();  // summed as sum(span) does, from 0
+  ((value += xs.value()), ...);
   if (x.is_constant() && (xs.is_constant() && ...)) return Var<T>::constant(value);
   detail::StatementBuilder<T> statement(1 + sizeof...(Vs), "sum");
   statement.add(x, T(1));

@@ -193,16 +193,13 @@ class Tape {
       detail::throw_foreign(what, index, tag, epoch_, size());
   }
 
-  /// verify(), and whether the tape is tracing, with verify()'s one test on
-  /// the common path: while tracing, no Var's tag equals fold_tag_, so every
-  /// operation takes the rare branch, which tells the two cases apart. (The
-  /// Var layer's check: tracing then costs nothing when it is off.)
+  /// verify(), and whether the tape is tracing: fold_check() (one tag test
+  /// that also tells tracing apart) plus the index test that an operand
+  /// about to be recorded needs.
   SLOPE_INLINE bool verify_tracing(index_type index, std::uint32_t tag, const char* what) const {
-    if (tag != fold_tag_ || index >= statements_) [[unlikely]] {
-      verify(index, tag, what);
-      return tracing_;
-    }
-    return false;
+    if (index >= statements_) [[unlikely]]
+      verify(index, tag, what);  // throws
+    return fold_check(index, tag, what);
   }
 
   /// verify_tracing() for an operation that records nothing (it is folded

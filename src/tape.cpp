@@ -3,27 +3,46 @@
 #include "slope/tape.hpp"
 #include "slope/var.hpp"
 
+#include <atomic>
+#include <cstdio>
+#include <exception>
+
 #include <fmt/format.h>
 
 namespace slope {
 namespace detail {
 
-std::uint32_t next_epoch() noexcept {
-  // A per-thread linear congruential sequence (full period modulo 2^32), so
-  // consecutive tags on a thread never repeat within 2^32 recordings. It starts
-  // at a point derived from this thread's own storage, so sequences of
-  // different threads start apart. No state is shared between threads.
-  static thread_local std::uint32_t state = [] {
-    static thread_local char anchor;
-    const auto a = reinterpret_cast<std::uintptr_t>(&anchor);
-    return static_cast<std::uint32_t>(a ^ (a >> 32)) * 2654435761u;
-  }();
-  // Never 0 or ~0: 0 is the tag of constants, and neither a recording's tag
-  // nor its complement (Tape::verify_tracing) may equal it.
-  do
-    state = state * 1664525u + 1013904223u;
-  while (state == 0 || state == ~std::uint32_t(0));
-  return state;
+namespace {
+// The process's one source of recording tags: the start of the next block.
+// Tags are handed out to threads a block at a time, so that the shared
+// counter is touched once per epoch_block recordings of a thread.
+std::atomic<std::uint64_t> next_block{1};
+
+struct EpochBlock {
+  std::uint64_t next = 0, end = 0;  // [next, end) is this thread's to hand out
+};
+thread_local EpochBlock block;  // trivially destructible: no guard on access
+}  // namespace
+
+std::uint64_t next_epoch() {
+  if (block.next == block.end) [[unlikely]] {
+    std::uint64_t start = next_block.load(std::memory_order_relaxed);
+    do {
+      if (start > epoch_limit - epoch_block)
+        throw tape_error(fmt::format(
+            "slope: this process has used all {} recording tags (one per tape construction or "
+            "reset); tags are never reused, so no new recording can start",
+            epoch_limit - epoch_block));
+    } while (!next_block.compare_exchange_weak(start, start + epoch_block,
+                                                 std::memory_order_relaxed));
+    block = {start, start + epoch_block};
+  }
+  return block.next++;
+}
+
+std::uint64_t set_epoch_counter(std::uint64_t next) noexcept {
+  block = {};
+  return next_block.exchange(next, std::memory_order_relaxed);
 }
 
 void throw_no_tape(const char* what) {
@@ -33,7 +52,7 @@ void throw_no_tape(const char* what) {
       what));
 }
 
-void throw_foreign(const char* what, std::uint32_t index, std::uint32_t tag, std::uint32_t epoch,
+void throw_foreign(const char* what, std::uint32_t index, std::uint64_t tag, std::uint64_t epoch,
                    std::size_t size) {
   if (tag == epoch)
     throw tape_error(fmt::format(
@@ -49,12 +68,48 @@ void throw_size_mismatch(const char* what, std::size_t a, std::size_t b) {
   throw argument_error(fmt::format("slope::{}: the operands have different sizes, {} and {}", what, a, b));
 }
 
-void throw_not_input(std::uint32_t index) {
+void throw_not_input(std::uint32_t index, bool statement_is_input) {
   throw tape_error(fmt::format(
-      "slope: derivatives with respect to a Var that is not an input (statement {}): slope "
-      "differentiates with respect to inputs, the Vars constructed from numbers; to get a "
-      "derivative with respect to an intermediate value, make that value an input",
+      "slope: derivatives with respect to a Var that is not an input: it is {} {}; slope "
+      "differentiates with respect to inputs, the Vars constructed from numbers (and their "
+      "copies); to get a derivative with respect to an intermediate value, make that value an "
+      "input",
+      statement_is_input ? "an intermediate result computed from the input at statement"
+                         : "the result of an operation, a function of statement",
       index));
+}
+
+void throw_constant_wrt() {
+  throw tape_error(
+      "slope: derivatives with respect to a constant (a Var made by Var::constant, "
+      "default-constructed, or computed from constants only): it is not an input, so no "
+      "derivative with respect to it is recorded; construct it from a number (Var x = 0.5;) to "
+      "differentiate with respect to it");
+}
+
+void throw_other_thread(const char* what) {
+  throw tape_error(fmt::format(
+      "slope: Tape::{} on a thread other than the one whose stack of tapes the tape is on; "
+      "deactivate() it on that thread first",
+      what));
+}
+
+void terminate_foreign_destruction() noexcept {
+  std::fputs(
+      "slope: a slope::Tape was destroyed on a thread other than the one on which it is "
+      "active; that thread would keep a dangling pointer to it. Deactivate a tape on its "
+      "thread (or let that thread end) before destroying it elsewhere. Terminating.\n",
+      stderr);
+  std::terminate();
+}
+
+void throw_reserve(std::size_t statements, std::size_t operands, std::size_t recorded_statements,
+                   std::size_t recorded_operands) {
+  throw tape_error(fmt::format(
+      "slope: Tape::reserve({}, {}): with the {} statements and {} operands recorded, that is "
+      "more than the tape's 32-bit indices can address (4,294,967,280 of each); the tape is "
+      "unchanged",
+      statements, operands, recorded_statements, recorded_operands));
 }
 
 void throw_full(std::size_t statements, std::size_t operands) {

@@ -1,12 +1,14 @@
 // allocation_test.cpp - steady state allocates nothing: a loop that resets
 // the tape and records the same computation again performs no heap
-// allocation after its first iteration. Global operator new is replaced in
-// this program (and only here) to count allocations.
+// allocation after its first iteration; and a tape whose growth fails is
+// left exactly as it was. Global operator new is replaced in this program
+// (and only here) to count allocations and to fail large ones on demand.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <span>
 #include <vector>
@@ -15,10 +17,13 @@
 
 namespace {
 std::atomic<long> allocations{0};
+// Requests of this many bytes or more throw std::bad_alloc.
+std::atomic<std::size_t> fail_from{std::numeric_limits<std::size_t>::max()};
 }  // namespace
 
 void* operator new(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);
+  if (n >= fail_from.load(std::memory_order_relaxed)) throw std::bad_alloc();
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
@@ -100,4 +105,52 @@ TEST_CASE("the counter counts") {
   slope::Var x = 1.0;
   CHECK(allocations.load() - before > 1);
   (void)x;
+}
+
+namespace {
+struct FailFrom {  // sets the threshold for one scope
+  explicit FailFrom(std::size_t bytes) { fail_from = bytes; }
+  ~FailFrom() { fail_from = std::numeric_limits<std::size_t>::max(); }
+};
+}  // namespace
+
+TEST_CASE("growth that fails leaves the tape exactly as it was (strong guarantee)") {
+  // Each array of the tape grows in its own allocation: the statement ends
+  // (4 bytes each), the operand indices (4) and the partials (8 for double).
+  // With requests of 1 MiB or more failing, growing to 200,000 operands
+  // allocates the indices (800 KB) and then fails on the partials (1.6 MB):
+  // a failure after a successful allocation, the case that once left
+  // dangling pointers.
+  slope::Tape<> tape;
+  slope::Var x = 0.5, w = 2.0;
+  slope::Var y = slope::sigmoid(w * x) * x;
+  const auto expected = slope::derivatives(y, slope::wrt(x, w));
+  const std::size_t memory = tape.memory(), size = tape.size(), operands = tape.operands();
+  auto unchanged = [&] {
+    CHECK(tape.memory() == memory);
+    CHECK(tape.size() == size);
+    CHECK(tape.operands() == operands);
+    CHECK(slope::derivatives(y, slope::wrt(x, w)) == expected);  // the sweep reads valid memory
+  };
+  std::vector<slope::Var<>> many(300'000, x);  // allocated before the failures start
+  for (std::size_t i = 0; i < many.size(); i += 2) many[i] = w;
+  {
+    const FailFrom guard(1 << 20);
+    CHECK_THROWS_AS(tape.reserve(0, 200'000), std::bad_alloc);  // indices ok, partials fail
+    unchanged();
+    CHECK_THROWS_AS(tape.reserve(300'000, 0), std::bad_alloc);  // statement ends fail
+    unchanged();
+    CHECK_THROWS_AS(tape.reserve(200'000, 200'000), std::bad_alloc);  // ends ok, partials fail
+    unchanged();
+    // Recording past the capacity: a long sum needs the operand arrays to grow.
+    CHECK_THROWS_AS((void)slope::sum(std::span<const slope::Var<>>(many)), std::bad_alloc);
+    unchanged();
+  }
+  // With memory available again, the tape grows and records on.
+  tape.reserve(0, 200'000);
+  CHECK(tape.size() == size);
+  slope::Var z = y * w;
+  auto [dx, dw] = slope::derivatives(z, slope::wrt(x, w));
+  CHECK(dx == doctest::Approx(expected[0] * 2.0));
+  CHECK(dw == doctest::Approx(expected[1] * 2.0 + y.value()));
 }

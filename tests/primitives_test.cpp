@@ -256,3 +256,33 @@ TEST_CASE("every primitive has a name, a rule and a unique name") {
   std::sort(names.begin(), names.end());
   CHECK(std::adjacent_find(names.begin(), names.end()) == names.end());
 }
+
+TEST_CASE("edges: signed zeros, subnormals and huge ratios give the one-sided truth") {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double tiny = std::numeric_limits<double>::denorm_min();
+  // sqrt at -0 is -0; its derivative is the right one, +inf, for both zeros,
+  // so sqrt(-x) at x = +0 has the one-sided derivative -inf.
+  CHECK(slope::Sqrt{}.derivative(-0.0, slope::Sqrt{}.forward(-0.0)) == inf);
+  CHECK(slope::Sqrt{}.derivative(0.0, 0.0) == inf);
+  {
+    slope::Tape tape;
+    slope::Var x = 0.0;
+    CHECK(slope::derivatives(slope::sqrt(-x), slope::wrt(x))[0] == -inf);
+  }
+  // log, log2 and log10 at -0: +inf, as at +0.
+  CHECK(slope::Log{}.derivative(-0.0, -inf) == inf);
+  CHECK(slope::Log2{}.derivative(-0.0, -inf) == inf);
+  CHECK(slope::Log10{}.derivative(-0.0, -inf) == inf);
+  CHECK(slope::Log{}.derivative(0.0, -inf) == inf);
+  // d(x/y)/dy = -x/y^2 is 0 for x = 0, also where 1/y overflows.
+  const auto d = slope::Divide{}.derivative(0.0, tiny, 0.0 / tiny);
+  CHECK(d[1] == 0.0);
+  CHECK(d[0] == inf);  // 1/y = 2e323 does overflow
+  // d/dx pow(x, p) = p x^(p-1) at x = 1e-310, p = 1e-10: about 1e300.
+  const double x = 1e-310, p = 1e-10;
+  const auto dp = slope::Pow{}.derivative(x, p, std::pow(x, p));
+  const double truth = p * std::pow(x, p) / x;  // (p y) / x, finite
+  CHECK(std::isfinite(dp[0]));
+  CHECK(dp[0] == doctest::Approx(truth).epsilon(1e-14));
+  CHECK(truth > 1e299);
+}

@@ -13,7 +13,7 @@ using slope::Var;
 
 TEST_CASE("Var is a small trivially copyable handle") {
   static_assert(std::is_trivially_copyable_v<Var<double>>);
-  static_assert(sizeof(Var<double>) == 24);  // value, partial, index, tag
+  static_assert(sizeof(Var<double>) == 32);  // value, partial, index, input flag, 64-bit tag
   static_assert(std::is_trivially_copyable_v<Var<float>>);
   Tape tape;
   Var x = 0.25;

@@ -35,12 +35,20 @@ Wrt<T, 1 + sizeof...(Vs)> wrt(const Var<T>& x, const Vs&... xs) {
 }
 
 namespace detail {
-/// d(swept output)/dx for an input x (0 for a constant); throws
-/// slope::tape_error for anything else.
+/// d(swept output)/dx for an input x of the tape's recording; throws
+/// slope::tape_error for anything else (a constant, an intermediate result,
+/// a Var of another recording).
 template <class T>
 SLOPE_INLINE T adjoint_of(const Tape<T>& tape, const Var<T>& x) {
-  if (x.is_constant()) return T(0);
-  return tape.input_adjoint(x.index(), x.tag(), x.partial());
+  return tape.input_adjoint(x);
+}
+
+/// For a constant output (no sweep, every derivative 0): throws
+/// slope::tape_error unless x is an input, as adjoint_of would.
+template <class T>
+void require_input(const Var<T>& x) {
+  if (x.is_constant()) throw_constant_wrt();
+  if (!x.is_input()) throw_not_input(x.index(), false);
 }
 
 /// Sweeps the active tape from y. Returns nullptr if y is a constant (then
@@ -56,16 +64,18 @@ const Tape<T>* sweep_from(const Var<T>& y) {
 }  // namespace detail
 
 /// dy/dx_i for each x_i of wrt(...), as a std::array (structured bindings:
-/// `auto [dx, dw] = derivatives(y, wrt(x, w));`). Each x_i is an input (a Var
-/// constructed from a number) or a constant; an input y does not depend on,
-/// and a constant, gets 0. Differentiating with respect to an intermediate
-/// result throws slope::tape_error: make it an input instead.
+/// `auto [dx, dw] = derivatives(y, wrt(x, w));`). Each x_i must be an input
+/// (a Var constructed from a number, or a copy of one); an input y does not
+/// depend on gets 0. Differentiating with respect to anything else (an
+/// intermediate result, a constant, a Var of another recording) throws
+/// slope::tape_error: make it an input instead.
 template <class T, std::size_t N>
 std::array<T, N> derivatives(const Var<T>& y, const Wrt<T, N>& xs) {
   std::array<T, N> d{};
   const Tape<T>* tape = detail::sweep_from(y);
   for (std::size_t i = 0; i < N; ++i) {
     if (tape == nullptr) {
+      detail::require_input(xs.vars[i]);
       d[i] = T(0);
     } else {
       d[i] = detail::adjoint_of(*tape, xs.vars[i]);
@@ -82,10 +92,12 @@ void gradient(const Var<T>& y, std::span<const Var<T>> xs, std::span<T> out) {
     throw argument_error("slope::gradient: the output span has " + std::to_string(out.size()) +
                          " elements for " + std::to_string(xs.size()) + " variables");
   const Tape<T>* tape = detail::sweep_from(y);
-  if (tape == nullptr)
+  if (tape == nullptr) {
+    for (const Var<T>& x : xs) detail::require_input(x);
     std::fill(out.begin(), out.end(), T(0));
-  else
+  } else {
     tape->input_adjoints(xs, out);
+  }
 }
 
 /// The gradient of y with respect to a runtime list of variables.
@@ -113,9 +125,12 @@ struct ValueAndGradient {
 /// previously active tape is active again afterwards.
 template <class F, class T>
 ValueAndGradient<T> value_and_gradient(F&& f, std::span<const T> x, Tape<T>& tape) {
+  Tape<T>* const previous = Tape<T>::active();
+  tape.activate();  // throws if the tape is active on another thread
   struct Activation {  // restores the previously active tape, even on throw
     Tape<T>* previous;
     Tape<T>& tape;
+    // Both tapes are on this thread's stack, so neither call throws.
     ~Activation() {
       if (previous == &tape) return;
       if (previous != nullptr)
@@ -123,9 +138,8 @@ ValueAndGradient<T> value_and_gradient(F&& f, std::span<const T> x, Tape<T>& tap
       else
         tape.deactivate();
     }
-  } activation{Tape<T>::active(), tape};
+  } activation{previous, tape};
   tape.reset();
-  tape.activate();
   std::vector<Var<T>> vars;
   vars.reserve(x.size());
   for (const T& xi : x) vars.emplace_back(xi);

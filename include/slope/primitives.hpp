@@ -56,6 +56,14 @@ struct ValueAndDerivative {
 };
 
 namespace detail {
+/// x, with -0 turned into +0 (x + 0 does that in round-to-nearest, and keeps
+/// every other value): for derivatives like 1/x at the end of a domain
+/// [0, ...), whose one-sided value at either zero is +inf.
+template <class T>
+T unsigned_zero(const T& x) {
+  return T(x + T(0));
+}
+
 template <class T>
 T constant_two_div_root_pi() {
   return boost::math::constants::two_div_root_pi<T>();
@@ -382,7 +390,8 @@ struct Expm1 {
 };
 
 /// log(x), the natural logarithm.  log'(x) = 1/x.  Domain: x > 0
-/// (log(0) = -inf with derivative +inf; negative x gives NaN).
+/// (log(0) = log(-0) = -inf with derivative +inf, the right derivative, for
+/// either sign of zero; negative x gives NaN).
 struct Log {
   static constexpr std::string_view name = "log";
   static constexpr std::string_view rule = "1/x";
@@ -395,11 +404,11 @@ struct Log {
   }
   template <class T>
   T derivative(const T& x, const T& /*a*/) const {
-    return T(1) / x;
+    return T(1) / detail::unsigned_zero(x);
   }
 };
 
-/// log2(x).  log2'(x) = 1/(x ln 2).  Domain: x > 0.
+/// log2(x).  log2'(x) = 1/(x ln 2).  Domain: x > 0 (+inf at either zero, as log).
 struct Log2 {
   static constexpr std::string_view name = "log2";
   static constexpr std::string_view rule = "1/(x ln2)";
@@ -412,11 +421,11 @@ struct Log2 {
   }
   template <class T>
   T derivative(const T& x, const T& /*a*/) const {
-    return boost::math::constants::log2_e<T>() / x;
+    return boost::math::constants::log2_e<T>() / detail::unsigned_zero(x);
   }
 };
 
-/// log10(x).  log10'(x) = 1/(x ln 10).  Domain: x > 0.
+/// log10(x).  log10'(x) = 1/(x ln 10).  Domain: x > 0 (+inf at either zero, as log).
 struct Log10 {
   static constexpr std::string_view name = "log10";
   static constexpr std::string_view rule = "1/(x ln10)";
@@ -429,7 +438,7 @@ struct Log10 {
   }
   template <class T>
   T derivative(const T& x, const T& /*a*/) const {
-    return boost::math::constants::log10_e<T>() / x;
+    return boost::math::constants::log10_e<T>() / detail::unsigned_zero(x);
   }
 };
 
@@ -450,7 +459,9 @@ struct Log1p {
   }
 };
 
-/// sqrt(x).  sqrt'(x) = 1/(2a).  Domain: x >= 0 (sqrt'(0) = +inf).
+/// sqrt(x).  sqrt'(x) = 1/(2a).  Domain: x >= 0 (sqrt'(0) = +inf, the
+/// right derivative, for either sign of zero: sqrt(-0) is -0, and 1/(2a)
+/// would give -inf there).
 struct Sqrt {
   static constexpr std::string_view name = "sqrt";
   static constexpr std::string_view rule = "1/(2a)";
@@ -463,7 +474,7 @@ struct Sqrt {
   }
   template <class T>
   T derivative(const T& /*x*/, const T& a) const {
-    return T(0.5) / a;
+    return T(0.5) / detail::unsigned_zero(a);
   }
 };
 
@@ -836,7 +847,9 @@ struct Multiply {
   static constexpr bool in_domain(double, double) { return true; }
 };
 
-/// x1 / x2.  Partials 1/x2, -y/x2.  Domain: x2 != 0.
+/// x1 / x2.  Partials 1/x2, -y/x2.  Domain: x2 != 0. Where 1/x2 overflows
+/// (x2 subnormal), -y/x2 is formed by a division, so that it is 0 for
+/// x1 = 0 (the truth -x1/x2^2), not 0 * inf.
 struct Divide {
   static constexpr std::string_view name = "div";
   static constexpr std::string_view rule = "1/x2, -y/x2";
@@ -847,7 +860,10 @@ struct Divide {
   template <class T>
   std::array<T, 2> derivative(const T&, const T& b, const T& y) const {
     const T r = T(1) / b;
-    return {r, T(-y * r)};
+    const T db = -y * r;
+    if (db != db) [[unlikely]]
+      return {r, T(-(y / b))};
+    return {r, db};
   }
   static constexpr bool kink(double, double) { return false; }
   static constexpr bool in_domain(double, double b) { return b != 0; }
@@ -875,9 +891,12 @@ struct Pow {
     // (x = 1e-300, p = 1.5), p x^(p-1) is still representable.
     const bool y_normal = isfinite(y) && abs(y) >= T(std::numeric_limits<double>::min());
     // x^0 is 1 everywhere: dx is 0 at x = 0 too, not 0 * 0^-1 = NaN.
-    const T dx = p == T(0)                ? T(0)
-                 : x != T(0) && y_normal ? T(p * (y / x))
-                                         : T(p * pow(x, T(p - T(1))));
+    T dx = p == T(0)                ? T(0)
+           : x != T(0) && y_normal ? T(p * (y / x))
+                                   : T(p * pow(x, T(p - T(1))));
+    // y / x overflows for a tiny x (pow(1e-310, 1e-10)) although p y / x,
+    // about 1e300, is finite: then the product first.
+    if (y_normal && !isfinite(dx) && isfinite(p) && x != T(0)) dx = (p * y) / x;
     T dp = y == T(0) ? T(0) : T(log(x) * y);
     if constexpr (std::is_floating_point_v<T>) {
       // A subnormal x^p has lost digits: form log(x) x^p in one exponential.

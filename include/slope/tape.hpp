@@ -55,24 +55,49 @@ class Tape;
 
 namespace detail {
 
-/// The innermost active tape of this thread, for scalar type T. There is one
-/// such pointer per thread and type; nothing is shared between threads.
+/// The innermost active tape of this thread, for scalar type T: the top of
+/// this thread's stack of tapes, linked through the tapes themselves. There
+/// is one such pointer per thread and type; nothing is shared between
+/// threads. (Trivially destructible, so reading it costs no guard.)
 template <class T>
 Tape<T>*& active_tape() noexcept {
   static thread_local Tape<T>* tape = nullptr;
   return tape;
 }
 
-/// A fresh recording tag, different from every tag handed out on this thread
-/// before (for 2^32 recordings) and, with high probability, on other threads;
-/// never 0 (the tag of constants) or ~0.
-std::uint32_t next_epoch() noexcept;
+/// When a thread ends, the tapes still on its stack are taken off it, so a
+/// tape that outlives the thread that made it active can still be activated
+/// and destroyed elsewhere. One per thread and type, made by the first tape
+/// that becomes active there.
+template <class T>
+struct StackGuard {
+  ~StackGuard();
+};
+
+/// A fresh recording tag: unique in the process, on every thread, for the
+/// process's life. Tags come from one 64-bit counter, handed out to threads
+/// in blocks of 2^20 (so a thread takes the shared counter once per million
+/// recordings); they are never 0 (the tag of constants) and stay below 2^63,
+/// so that no tag is the complement of another (Tape::fold_check). After
+/// 2^63 - 2^20 tags (292 years at one reset per nanosecond) it throws
+/// slope::tape_error instead of reusing one.
+std::uint64_t next_epoch();
+/// For tests of the limit only: the next block of tags starts at `next`, and
+/// this thread's current block is dropped. Returns the counter's previous value.
+std::uint64_t set_epoch_counter(std::uint64_t next) noexcept;
+inline constexpr std::uint64_t epoch_limit = std::uint64_t(1) << 63;
+inline constexpr std::uint64_t epoch_block = std::uint64_t(1) << 20;
 
 [[noreturn]] void throw_no_tape(const char* what);
-[[noreturn]] void throw_foreign(const char* what, std::uint32_t index, std::uint32_t tag,
-                                std::uint32_t epoch, std::size_t size);
+[[noreturn]] void throw_foreign(const char* what, std::uint32_t index, std::uint64_t tag,
+                                std::uint64_t epoch, std::size_t size);
 [[noreturn]] void throw_full(std::size_t statements, std::size_t operands);
-[[noreturn]] void throw_not_input(std::uint32_t index);
+[[noreturn]] void throw_reserve(std::size_t statements, std::size_t operands,
+                                std::size_t recorded_statements, std::size_t recorded_operands);
+[[noreturn]] void throw_not_input(std::uint32_t index, bool statement_is_input);
+[[noreturn]] void throw_constant_wrt();
+[[noreturn]] void throw_other_thread(const char* what);
+[[noreturn]] void terminate_foreign_destruction() noexcept;
 
 }  // namespace detail
 
@@ -84,6 +109,16 @@ std::uint32_t next_epoch() noexcept;
 /// again. A tape is neither copyable nor movable: Vars refer to it. Using a
 /// Var after reset(), or with a tape it was not recorded on, throws
 /// slope::tape_error.
+///
+/// Threads: a tape is active on at most one thread, the one whose stack of
+/// tapes it is on (the constructing thread, until it is deactivated there or
+/// activated on another thread after that). Calling activate() or
+/// deactivate() on another thread throws slope::tape_error; destroying it on
+/// another thread while it is still on a live thread's stack terminates the
+/// program with a message (as destroying a joinable std::thread does), since
+/// that thread would otherwise keep a dangling pointer. To hand a tape to a
+/// worker, deactivate() it where it was made and activate() it in the
+/// worker. When a thread ends, the tapes on its stack are taken off it.
 template <class T>
 class Tape {
  public:
@@ -91,7 +126,11 @@ class Tape {
   using index_type = std::uint32_t;
 
   Tape() : epoch_(detail::next_epoch()), fold_tag_(epoch_) { push_active(); }
-  ~Tape() { unlink(); }
+  ~Tape() {
+    if (stack_ != nullptr && stack_ != &detail::active_tape<T>()) [[unlikely]]
+      detail::terminate_foreign_destruction();
+    unlink();
+  }
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
@@ -107,21 +146,28 @@ class Tape {
     return *t;
   }
 
-  /// Makes this the thread's active tape (until another is activated, one is
-  /// constructed, or this one is destroyed).
-  void activate() noexcept {
+  /// Makes this the calling thread's active tape (until another is activated,
+  /// one is constructed, or this one is destroyed). Throws slope::tape_error
+  /// if the tape is on another thread's stack: deactivate() it there first.
+  void activate() {
+    check_thread("activate");
     unlink();
     push_active();
   }
   /// Removes this tape from the thread's tapes: the one active before it (if
-  /// any) becomes active again.
-  void deactivate() noexcept { unlink(); }
+  /// any) becomes active again. Throws slope::tape_error if the tape is on
+  /// another thread's stack.
+  void deactivate() {
+    check_thread("deactivate");
+    unlink();
+  }
   bool is_active() const noexcept { return active() == this; }
 
   /// Forgets every statement, keeping the allocated memory. Vars recorded so
   /// far become invalid: using them throws slope::tape_error. A tracing tape
-  /// stays tracing.
-  void reset() noexcept {
+  /// stays tracing. Throws slope::tape_error only when the process has used
+  /// up its recording tags (see detail::next_epoch: not in practice).
+  void reset() {
     epoch_ = detail::next_epoch();
     fold_tag_ = tracing_ ? ~epoch_ : epoch_;
     statements_ = 1;
@@ -161,8 +207,13 @@ class Tape {
   T value(index_type i) const { return i < values_.size() ? values_[i] : T(0); }
 
   /// Reserves room for this many statements and operands (beyond the ones
-  /// recorded), so that recording them allocates nothing.
+  /// recorded), so that recording them allocates nothing. Throws
+  /// slope::tape_error if that is more than the tape's 32-bit indices can
+  /// address, and std::bad_alloc if the memory cannot be had; either way the
+  /// tape is left exactly as it was.
   void reserve(std::size_t statements, std::size_t operands) {
+    if (statements > max_size - statements_ || operands > max_size - operands_)
+      detail::throw_reserve(statements, operands, size(), operands_);
     grow(statements_ + statements, operands_ + operands);
   }
 
@@ -180,7 +231,7 @@ class Tape {
            names_.capacity() * sizeof(std::string_view) + values_.capacity() * sizeof(T);
   }
   /// The tag every Var recorded since the last reset carries.
-  std::uint32_t epoch() const noexcept { return epoch_; }
+  std::uint64_t epoch() const noexcept { return epoch_; }
 
   // -------------------------------------------------------- recording ----
   // Low level: the Var layer calls these. Operand indices must be active
@@ -188,7 +239,7 @@ class Tape {
 
   /// Throws slope::tape_error unless (index, tag) names a statement of the
   /// current recording of this tape.
-  SLOPE_INLINE void verify(index_type index, std::uint32_t tag, const char* what) const {
+  SLOPE_INLINE void verify(index_type index, std::uint64_t tag, const char* what) const {
     if (tag != epoch_ || index >= statements_) [[unlikely]]
       detail::throw_foreign(what, index, tag, epoch_, size());
   }
@@ -196,7 +247,7 @@ class Tape {
   /// verify(), and whether the tape is tracing: fold_check() (one tag test
   /// that also tells tracing apart) plus the index test that an operand
   /// about to be recorded needs.
-  SLOPE_INLINE bool verify_tracing(index_type index, std::uint32_t tag, const char* what) const {
+  SLOPE_INLINE bool verify_tracing(index_type index, std::uint64_t tag, const char* what) const {
     if (index >= statements_) [[unlikely]]
       verify(index, tag, what);  // throws
     return fold_check(index, tag, what);
@@ -206,7 +257,7 @@ class Tape {
   /// into a Var's partial), which needs only the tag test: a Var carrying
   /// this recording's tag came from it, and an index is checked where it is
   /// recorded or swept from.
-  SLOPE_INLINE bool fold_check(index_type index, std::uint32_t tag, const char* what) const {
+  SLOPE_INLINE bool fold_check(index_type index, std::uint64_t tag, const char* what) const {
     if (tag != fold_tag_) [[unlikely]] {
       verify(index, tag, what);
       return tracing_;
@@ -228,6 +279,15 @@ class Tape {
   /// Records an independent variable (a statement with no operands).
   SLOPE_INLINE index_type new_input() {
     make_room(0);
+    end_ptr_[statements_] = static_cast<index_type>(operands_);
+    return static_cast<index_type>(statements_++);
+  }
+  /// Records a statement with one operand.
+  index_type record(index_type a, const T& da) {
+    make_room(1);
+    arg_ptr_[operands_] = a;
+    partial_ptr_[operands_] = da;
+    operands_ += 1;
     end_ptr_[statements_] = static_cast<index_type>(operands_);
     return static_cast<index_type>(statements_++);
   }
@@ -273,24 +333,25 @@ class Tape {
     return i > 0 && i < statements_ && end_ptr_[i] == end_ptr_[i - 1];
   }
 
-  /// The adjoint of input x (its index, tag and partial) after the last
-  /// sweep: what the derivative functions read for each variable. Throws
-  /// slope::tape_error unless x is an input of the current recording
-  /// (derivatives are with respect to inputs). One test on the common path.
-  SLOPE_INLINE T input_adjoint(index_type index, std::uint32_t tag, const T& partial) const {
-    return input_adjoint(index, tag, partial, epoch_, end_ptr_, adjoint_.data());
+  /// The adjoint of input x after the last sweep: what the derivative
+  /// functions read for each variable. Throws slope::tape_error unless x is
+  /// an input of the current recording (a Var constructed from a number, or
+  /// a copy of one): derivatives are with respect to inputs, never with
+  /// respect to a constant or an intermediate result, even one that shares
+  /// an input's statement with partial 1 (x + 5.0). One test on the common
+  /// path.
+  template <class V>
+  SLOPE_INLINE T input_adjoint(const V& x) const {
+    return input_adjoint(x, epoch_, end_ptr_, adjoint_.data());
   }
-  /// input_adjoint() for each Var of xs (constants get 0), into out, with the
-  /// tape's state read once for the whole loop.
+  /// input_adjoint() for each Var of xs, into out, with the tape's state
+  /// read once for the whole loop.
   template <class V>
   void input_adjoints(std::span<const V> xs, std::span<T> out) const {
-    const std::uint32_t epoch = epoch_;
+    const std::uint64_t epoch = epoch_;
     const index_type* end = end_ptr_;
     const T* adjoint = adjoint_.data();
-    for (std::size_t k = 0; k < xs.size(); ++k)
-      out[k] = xs[k].is_constant()
-                   ? T(0)
-                   : input_adjoint(xs[k].index(), xs[k].tag(), xs[k].partial(), epoch, end, adjoint);
+    for (std::size_t k = 0; k < xs.size(); ++k) out[k] = input_adjoint(xs[k], epoch, end, adjoint);
   }
 
   /// The adjoint of statement i after the last sweep; 0 for statements the
@@ -307,6 +368,8 @@ class Tape {
   std::span<const T> partials() const noexcept { return {partial_ptr_, operands_}; }
 
  private:
+  friend struct detail::StackGuard<T>;
+
   // Room for one more statement with n operands; grows geometrically.
   SLOPE_INLINE void make_room(std::size_t n) {
     if (statements_ == statement_capacity_ || n > operand_capacity_ - operands_) [[unlikely]]
@@ -314,33 +377,49 @@ class Tape {
   }
   void grow(std::size_t statements, std::size_t operands);
 
-  SLOPE_INLINE T input_adjoint(index_type index, std::uint32_t tag, const T& partial,
-                               std::uint32_t epoch, const index_type* end, const T* adjoint) const {
-    // A tag of this recording comes with an index below statements_ (Vars
-    // are made by the tape); the index test guards the low-level constructor.
-    if (tag != epoch || index == 0 || index >= statements_ || end[index] != end[index - 1] ||
-        partial != T(1)) [[unlikely]] {
-      verify(index, tag, "derivatives with respect to a Var");
-      detail::throw_not_input(index);
+  template <class V>
+  SLOPE_INLINE T input_adjoint(const V& x, std::uint64_t epoch, const index_type* end,
+                               const T* adjoint) const {
+    // Only a Var made as an input carries the input flag; a tag of this
+    // recording comes with an index below statements_ (Vars are made by the
+    // tape), and the index tests guard the low-level constructor.
+    const index_type index = x.index();
+    if (!x.is_input() || x.tag() != epoch || index == 0 || index >= statements_ ||
+        end[index] != end[index - 1]) [[unlikely]] {
+      if (x.is_constant()) detail::throw_constant_wrt();
+      verify(index, x.tag(), "derivatives with respect to a Var");
+      detail::throw_not_input(index, index > 0 && end[index] == end[index - 1]);
     }
     return index < swept_ ? adjoint[index] : T(0);
   }
 
-  void push_active() noexcept {
+  void check_thread(const char* what) const {
+    if (stack_ != nullptr && stack_ != &detail::active_tape<T>()) [[unlikely]]
+      detail::throw_other_thread(what);
+  }
+  void push_active() {
+    // The first tape active on a thread makes its guard, which takes the
+    // thread's remaining tapes off its stack when the thread ends.
+    static thread_local detail::StackGuard<T> guard;
+    (void)guard;
     Tape*& top = detail::active_tape<T>();
     below_ = top;
     top = this;
+    stack_ = &top;
   }
   void unlink() noexcept {
-    // Remove this tape from the thread's stack of tapes wherever it is, so
-    // tapes may be destroyed in any order.
-    for (Tape** p = &detail::active_tape<T>(); *p != nullptr; p = &(*p)->below_) {
+    // Remove this tape from its thread's stack of tapes wherever it is, so
+    // tapes may be destroyed in any order. Callers have checked that the
+    // stack is this thread's.
+    if (stack_ == nullptr) return;
+    for (Tape** p = stack_; *p != nullptr; p = &(*p)->below_) {
       if (*p == this) {
         *p = below_;
         break;
       }
     }
     below_ = nullptr;
+    stack_ = nullptr;
   }
 
   // Indices and operand offsets are 32-bit: past this, recording throws.
@@ -360,15 +439,28 @@ class Tape {
   std::size_t statements_ = 1;          // including the sentinel
   std::size_t operands_ = 0;
   std::size_t swept_ = 0;               // adjoints valid below this index
-  std::uint32_t epoch_;
-  std::uint32_t fold_tag_;  // epoch_, or ~epoch_ while tracing: see verify_tracing()
+  std::uint64_t epoch_;
+  std::uint64_t fold_tag_;  // epoch_, or ~epoch_ while tracing: see verify_tracing()
   bool tracing_ = false;
   // While tracing: the name and value of each statement ("" for statements
   // recorded while not tracing).
   std::vector<std::string_view> names_;
   std::vector<T> values_;
-  Tape* below_ = nullptr;
+  Tape* below_ = nullptr;      // the next tape down this thread's stack
+  Tape** stack_ = nullptr;     // the top of the stack this tape is on, if any
 };
+
+template <class T>
+detail::StackGuard<T>::~StackGuard() {
+  Tape<T>*& top = active_tape<T>();
+  for (Tape<T>* t = top; t != nullptr;) {
+    Tape<T>* below = t->below_;
+    t->below_ = nullptr;
+    t->stack_ = nullptr;
+    t = below;
+  }
+  top = nullptr;
+}
 
 template <class T>
 void Tape<T>::grow(std::size_t statements, std::size_t operands) {
@@ -379,10 +471,26 @@ void Tape<T>::grow(std::size_t statements, std::size_t operands) {
     if (need <= have) return have;
     return std::min(max_size, std::max({need, 2 * have, std::size_t(1024)}));
   };
-  end_.resize(target(statements, end_.size()));
+  // Strong guarantee: every new array is allocated and filled before any is
+  // installed, so a std::bad_alloc leaves the tape exactly as it was. What
+  // is copied is the whole old array, not only the recorded part: a
+  // statement being built (open_statement) has operands beyond operands_.
+  auto enlarged = [](const auto& old, std::size_t size) {
+    std::remove_cvref_t<decltype(old)> bigger(size);
+    std::copy(old.begin(), old.end(), bigger.begin());
+    return bigger;
+  };
+  const std::size_t st = target(statements, end_.size());
   const std::size_t op = target(operands, arg_.size());
-  arg_.resize(op);
-  partial_.resize(op);
+  std::vector<index_type> end = st != end_.size() ? enlarged(end_, st) : std::vector<index_type>();
+  std::vector<index_type> arg = op != arg_.size() ? enlarged(arg_, op) : std::vector<index_type>();
+  std::vector<T> partial = op != arg_.size() ? enlarged(partial_, op) : std::vector<T>();
+  // Nothing below throws.
+  if (st != end_.size()) end_.swap(end);
+  if (op != arg_.size()) {
+    arg_.swap(arg);
+    partial_.swap(partial);
+  }
   end_ptr_ = end_.data();
   arg_ptr_ = arg_.data();
   statement_capacity_ = end_.size();

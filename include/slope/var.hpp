@@ -3,7 +3,8 @@
 //
 // A Var is a value, a partial and the index of the statement it is a function
 // of (0 for a constant, which records nothing), plus the tag of the recording
-// it belongs to. It is trivially copyable and small (24 bytes for double).
+// it belongs to and whether it is an input. It is trivially copyable and
+// small (32 bytes for double).
 #pragma once
 
 #include <cmath>
@@ -98,7 +99,7 @@ class Var {
   /// A constant zero.
   Var() = default;
   /// A new independent variable on the thread's active tape.
-  Var(const T& value) : value_(value) {  // NOLINT: implicit, so `Var x = 0.5;` reads like math
+  Var(const T& value) : value_(value), input_(true) {  // NOLINT: implicit, so `Var x = 0.5;` reads like math
     Tape<T>& tape = Tape<T>::current("creating a Var");
     index_ = tape.new_input();
     tag_ = tape.epoch();
@@ -117,8 +118,8 @@ class Var {
     return v;
   }
   /// Low level: value with dvalue = partial * d(statement `index`) of the
-  /// recording tagged `tag`.
-  Var(const T& value, const T& partial, index_type index, std::uint32_t tag,
+  /// recording tagged `tag`; never an input.
+  Var(const T& value, const T& partial, index_type index, std::uint64_t tag,
       detail::recorded_t) noexcept
       : value_(value), partial_(partial), index_(index), tag_(tag) {}
 
@@ -128,28 +129,41 @@ class Var {
   /// The statement this Var is a function of; 0 for a constant.
   index_type index() const noexcept { return index_; }
   /// The tag of the recording this Var belongs to.
-  std::uint32_t tag() const noexcept { return tag_; }
+  std::uint64_t tag() const noexcept { return tag_; }
   bool is_constant() const noexcept { return index_ == 0; }
+  /// Whether this Var is an input (constructed from a number, or a copy of
+  /// one): the only Vars derivatives are taken with respect to.
+  bool is_input() const noexcept { return input_; }
 
-  // a op= b is a = a op b, for b a Var or a plain number.
+  // a op= b is a = a op b, for b a Var or a plain number. (Defined here:
+  // clang 14 does not match constrained out-of-line definitions.)
   template <class B>
     requires VarOperands<Var, B>
-  Var& operator+=(const B& b);
+  SLOPE_INLINE Var& operator+=(const B& b) {
+    return *this = apply(Add{}, *this, b);
+  }
   template <class B>
     requires VarOperands<Var, B>
-  Var& operator-=(const B& b);
+  SLOPE_INLINE Var& operator-=(const B& b) {
+    return *this = apply(Subtract{}, *this, b);
+  }
   template <class B>
     requires VarOperands<Var, B>
-  Var& operator*=(const B& b);
+  SLOPE_INLINE Var& operator*=(const B& b) {
+    return *this = apply(Multiply{}, *this, b);
+  }
   template <class B>
     requires VarOperands<Var, B>
-  Var& operator/=(const B& b);
+  SLOPE_INLINE Var& operator/=(const B& b) {
+    return *this = apply(Divide{}, *this, b);
+  }
 
  private:
   T value_{};
   T partial_ = T(1);
   index_type index_ = 0;
-  std::uint32_t tag_ = 0;
+  bool input_ = false;
+  std::uint64_t tag_ = 0;
 };
 
 // `slope::Var x = 0.5;` is a Var<double> (the default argument), and so is
@@ -167,38 +181,100 @@ concept HasEval = requires(const P& p, const T& x) {
   { p.eval(x) } -> std::same_as<ValueAndDerivative<T>>;
 };
 
-/// chain() where local * partial is NaN.
+/// chain() off its common path: the product is 0, subnormal, infinite or
+/// NaN. A zero factor carries nothing, even against an infinite or NaN one
+/// (sqrt(-relu(x)) at x = -0.3 is 0 near x, so its derivative is 0, not
+/// 0 * inf), exactly as a sweep skips a statement whose adjoint is 0. An
+/// infinite or NaN factor gives the product a statement would give. Two
+/// finite nonzero factors whose product underflowed or overflowed cannot be
+/// folded: the sweep, multiplying in the other order, might not lose them.
 template <class T>
-[[gnu::cold, gnu::noinline]] T chain_nan(const T& local, const T& partial) {
-  return local == T(0) || partial == T(0) ? T(0) : T(local * partial);
+[[gnu::cold, gnu::noinline]] bool chain_rare(const T& local, const T& partial, T& out) {
+  using std::isfinite;
+  if (local == T(0) || partial == T(0)) {
+    out = T(0);
+    return true;
+  }
+  if (!isfinite(local) || !isfinite(partial)) {
+    out = T(local * partial);
+    return true;
+  }
+  return false;
 }
 
-/// The partial of a result along one path: d(result)/d(operand) times the
-/// operand's own partial. If either is zero the path carries nothing and the
-/// result is 0, even when the other is infinite or NaN (sqrt(-relu(x)) at
-/// x = -0.3 is 0 near x, so its derivative is 0, not 0 * inf), exactly as a
-/// sweep skips a statement whose adjoint is 0.
+/// Folds a local derivative into an operand's partial: out = local *
+/// partial, d(result)/d(operand's statement) along this path. Returns false
+/// (out unset) where the product of two finite nonzero factors is 0,
+/// subnormal or infinite: then the caller records a statement instead, so
+/// that folding never loses what a statement would keep.
 template <class T>
-SLOPE_INLINE T chain(const T& local, const T& partial) {
-  // local * partial is NaN only if one is NaN, or one is infinite and the
-  // other 0: test that one case, and handle it out of line.
+SLOPE_INLINE bool chain(const T& local, const T& partial, T& out) {
+  using std::abs;
   const T product = local * partial;
-  if (product != product) [[unlikely]]
-    return chain_nan(local, partial);
-  return product;
+  // One test for the common case: a normal product.
+  if (abs(product) >= std::numeric_limits<T>::min() &&
+      abs(product) <= std::numeric_limits<T>::max()) [[likely]] {
+    out = product;
+    return true;
+  }
+  if (product == T(0) && (local == T(0) || partial == T(0))) {  // relu'(z < 0): common
+    out = product;
+    return true;
+  }
+  return chain_rare(local, partial, out);
+}
+
+/// Where an operand's partial cannot absorb a local derivative (see chain):
+/// records a statement for x (one operand, x's partial) and returns its
+/// index, on which the local derivative then applies with nothing folded.
+/// x's tag and index must have been verified.
+template <class T>
+[[gnu::cold, gnu::noinline]] typename Tape<T>::index_type unfold(Tape<T>& tape, const Var<T>& x) {
+  return tape.record(x.index(), x.partial());
+}
+
+/// An operand of a statement: the statement it reads and the partial.
+template <class T>
+struct Operand {
+  typename Tape<T>::index_type index;
+  T partial;
+};
+
+/// The operand for x with local derivative `local`: x's statement with
+/// local * x's partial, or a statement recorded for x where that product
+/// cannot be folded (see chain). x must have been verified.
+template <class T>
+SLOPE_INLINE Operand<T> operand(Tape<T>& tape, const Var<T>& x, const T& local) {
+  Operand<T> o{x.index(), T(0)};
+  if (!chain(local, x.partial(), o.partial)) [[unlikely]] {
+    o.index = unfold(tape, x);
+    o.partial = local;
+  }
+  return o;
+}
+
+/// The result of a unary step y = f(x) with f'(x) = d that records nothing:
+/// a function of x's statement with partial d times x's partial, or, where
+/// that product cannot be folded, of a statement recorded for x.
+template <class T>
+SLOPE_INLINE Var<T> folded(Tape<T>& tape, const T& y, const T& d, const Var<T>& x,
+                           const char* what) {
+  T partial;
+  if (chain(d, x.partial(), partial)) [[likely]]
+    return Var<T>(y, partial, x.index(), x.tag(), recorded_t{});
+  tape.verify(x.index(), x.tag(), what);
+  return Var<T>(y, d, unfold(tape, x), tape.epoch(), recorded_t{});
 }
 
 template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
-                                           typename Tape<T>::index_type a, const T& pa,
-                                           typename Tape<T>::index_type b = 0,
-                                           const T& pb = T(0));
+                                           Operand<T> a, Operand<T> b = {0, T(0)});
 
 /// While tracing: records a unary operation's result (x verified already).
 template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced_unary(Tape<T>& tape, std::string_view name,
                                                  const T& y, const T& d, const Var<T>& x) {
-  return traced(tape, name, y, x.index(), chain(d, x.partial()));
+  return traced(tape, name, y, operand(tape, x, d));
 }
 
 /// While tracing: records a binary operation's result (a and b verified,
@@ -208,10 +284,16 @@ template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced_binary(Tape<T>& tape, std::string_view name,
                                                   const T& y, const std::array<T, 2>& d,
                                                   const Var<T>& a, const Var<T>& b) {
-  if (!a.is_constant()) tape.verify(a.index(), a.tag(), name.data());
-  if (!b.is_constant()) tape.verify(b.index(), b.tag(), name.data());
-  return traced(tape, name, y, a.index(), chain(d[0], a.partial()), b.index(),
-                chain(d[1], b.partial()));
+  Operand<T> oa{0, T(0)}, ob{0, T(0)};
+  if (!a.is_constant()) {
+    tape.verify(a.index(), a.tag(), name.data());
+    oa = operand(tape, a, d[0]);
+  }
+  if (!b.is_constant()) {
+    tape.verify(b.index(), b.tag(), name.data());
+    ob = operand(tape, b, d[1]);
+  }
+  return traced(tape, name, y, oa, ob);
 }
 
 /// While tracing: records the result of an operation named `name` as a
@@ -219,14 +301,13 @@ template <class T>
 /// statement (index 0, a constant, is left out).
 template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
-                                           typename Tape<T>::index_type a, const T& pa,
-                                           typename Tape<T>::index_type b, const T& pb) {
+                                           Operand<T> a, Operand<T> b) {
   const typename Tape<T>::OperandSlots slots = tape.open_statement(2);
   std::size_t k = 0;
-  for (const auto& [index, partial] : {std::pair{a, pa}, std::pair{b, pb}}) {
-    if (index == 0) continue;
-    slots.args[k] = index;
-    slots.partials[k] = partial;
+  for (const Operand<T>& o : {a, b}) {
+    if (o.index == 0) continue;
+    slots.args[k] = o.index;
+    slots.partials[k] = o.partial;
     ++k;
   }
   const typename Tape<T>::index_type i = tape.close_statement(k);
@@ -234,12 +315,26 @@ template <class T>
   return Var<T>(value, T(1), i, tape.epoch(), recorded_t{});
 }
 
+/// a's and b's partials folded into one, for a binary step whose operands
+/// share one statement: false where either product cannot be folded or
+/// their sum overflows although both are finite (two operands on the same
+/// statement are then recorded instead).
+template <class T>
+SLOPE_INLINE bool fold_same(const std::array<T, 2>& d, const Var<T>& a, const Var<T>& b, T& out) {
+  using std::abs;
+  T pa, pb;
+  if (!chain(d[0], a.partial(), pa) || !chain(d[1], b.partial(), pb)) return false;
+  out = pa + pb;
+  return abs(out) <= std::numeric_limits<T>::max() ||
+         !(abs(pa) <= std::numeric_limits<T>::max() && abs(pb) <= std::numeric_limits<T>::max());
+}
+
 }  // namespace detail
 
 /// Applies unary primitive `p` to `x`. Records nothing (unless the tape is
-/// tracing): the result is a function of x's statement with partial p'(x)
-/// times x's partial. Throws slope::tape_error if x does not belong to the
-/// active tape's recording.
+/// tracing, or folding would lose the partial): the result is a function of
+/// x's statement with partial p'(x) times x's partial. Throws
+/// slope::tape_error if x does not belong to the active tape's recording.
 template <class P, class T>
 SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
   if (x.is_constant()) return Var<T>::constant(p.forward(x.value()));
@@ -249,14 +344,13 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
     const ValueAndDerivative<T> r = p.eval(x.value());
     if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
       return detail::traced_unary(tape, P::name, r.value, r.derivative, x);
-    return Var<T>(r.value, detail::chain(r.derivative, x.partial()), x.index(), x.tag(),
-                  detail::recorded_t{});
+    return detail::folded(tape, r.value, r.derivative, x, P::name.data());
   } else {
     const T y = p.forward(x.value());
     const T d = p.derivative(x.value(), y);
     if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
       return detail::traced_unary(tape, P::name, y, d, x);
-    return Var<T>(y, detail::chain(d, x.partial()), x.index(), x.tag(), detail::recorded_t{});
+    return detail::folded(tape, y, d, x, P::name.data());
   }
 }
 
@@ -264,7 +358,7 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
 /// are functions of two different statements (or the tape is tracing);
 /// otherwise (one is a constant, or both depend on the same statement) the
 /// result is a function of that one statement, with the partials combined,
-/// and nothing is recorded.
+/// and nothing is recorded (unless folding would lose a partial).
 template <class P, class T>
 SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   const T y = p.forward(a.value(), b.value());
@@ -274,21 +368,24 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   if (b.is_constant()) {
     if (tape.fold_check(a.index(), a.tag(), P::name.data())) [[unlikely]]
       return detail::traced_binary(tape, P::name, y, d, a, b);
-    return Var<T>(y, detail::chain(d[0], a.partial()), a.index(), a.tag(), detail::recorded_t{});
+    return detail::folded(tape, y, d[0], a, P::name.data());
   }
   if (a.is_constant()) {
     if (tape.fold_check(b.index(), b.tag(), P::name.data())) [[unlikely]]
       return detail::traced_binary(tape, P::name, y, d, a, b);
-    return Var<T>(y, detail::chain(d[1], b.partial()), b.index(), b.tag(), detail::recorded_t{});
+    return detail::folded(tape, y, d[1], b, P::name.data());
   }
   if (tape.verify_tracing(a.index(), a.tag(), P::name.data())) [[unlikely]]
     return detail::traced_binary(tape, P::name, y, d, a, b);
   tape.verify(b.index(), b.tag(), P::name.data());
-  const T pa = detail::chain(d[0], a.partial());
-  const T pb = detail::chain(d[1], b.partial());
-  if (a.index() == b.index())
-    return Var<T>(y, T(pa + pb), a.index(), a.tag(), detail::recorded_t{});
-  return Var<T>(y, T(1), tape.record(a.index(), pa, b.index(), pb), tape.epoch(),
+  if (a.index() == b.index()) {
+    T partial;
+    if (detail::fold_same(d, a, b, partial)) [[likely]]
+      return Var<T>(y, partial, a.index(), a.tag(), detail::recorded_t{});
+  }
+  const detail::Operand<T> oa = detail::operand(tape, a, d[0]);
+  const detail::Operand<T> ob = detail::operand(tape, b, d[1]);
+  return Var<T>(y, T(1), tape.record(oa.index, oa.partial, ob.index, ob.partial), tape.epoch(),
                 detail::recorded_t{});
 }
 
@@ -331,31 +428,6 @@ template <class A, class B>
   requires VarOperands<A, B>
 SLOPE_INLINE common_var_t<A, B> operator/(const A& a, const B& b) {
   return apply(Divide{}, a, b);
-}
-
-template <class T>
-template <class B>
-  requires VarOperands<Var<T>, B>
-SLOPE_INLINE Var<T>& Var<T>::operator+=(const B& b) {
-  return *this = apply(Add{}, *this, b);
-}
-template <class T>
-template <class B>
-  requires VarOperands<Var<T>, B>
-SLOPE_INLINE Var<T>& Var<T>::operator-=(const B& b) {
-  return *this = apply(Subtract{}, *this, b);
-}
-template <class T>
-template <class B>
-  requires VarOperands<Var<T>, B>
-SLOPE_INLINE Var<T>& Var<T>::operator*=(const B& b) {
-  return *this = apply(Multiply{}, *this, b);
-}
-template <class T>
-template <class B>
-  requires VarOperands<Var<T>, B>
-SLOPE_INLINE Var<T>& Var<T>::operator/=(const B& b) {
-  return *this = apply(Divide{}, *this, b);
 }
 
 namespace detail {
@@ -487,24 +559,35 @@ class StatementBuilder {
         slots_(tape_.open_statement(n)),
         epoch_(tape_.epoch()),
         end_(tape_.next_index()),
-        what_(what) {}
+        what_(what),
+        n_(n) {}
 
   /// Adds the term local * x (x's own partial included).
   SLOPE_INLINE void add(const Var<T>& x, const T& local) {
-    const index_type i = x.index();
+    index_type i = x.index();
     // A constant's tag, 0, is never a recording's (see next_epoch), so one
     // test sends constants and Vars of other recordings to the rare branch.
     if (x.tag() != epoch_) [[unlikely]] {
       if (i == 0) return;  // a constant
       tape_.verify(i, x.tag(), what_);  // throws
     }
-    const T p = chain(local, x.partial());
-    if (i == held_) {  // never true for the first term: held_ starts at 0
-      held_partial_ += p;
-      return;
+    if (i != held_ && i >= end_) [[unlikely]]  // held_ was checked when it came
+      tape_.verify(i, x.tag(), what_);         // throws
+    T p;
+    if (!chain(local, x.partial(), p)) [[unlikely]] {
+      i = unfold_term(x);  // a fresh statement: never held_
+      p = local;
     }
-    if (i >= end_) [[unlikely]]
-      tape_.verify(i, x.tag(), what_);  // throws
+    if (i == held_) {  // never true for the first term: held_ starts at 0
+      using std::abs;
+      const T merged = held_partial_ + p;
+      if (abs(merged) <= std::numeric_limits<T>::max() || !finite_terms(p)) [[likely]] {
+        held_partial_ = merged;
+        return;
+      }
+      // Two finite partials on one statement whose sum overflows: kept as
+      // two operands, as a sweep would see them.
+    }
     write_held();
     held_ = i;
     held_partial_ = p;
@@ -528,6 +611,25 @@ class StatementBuilder {
     slots_.partials[k_] = held_partial_;
     k_ += held_ != 0;
   }
+  bool finite_terms(const T& p) const {
+    using std::abs;
+    return abs(held_partial_) <= std::numeric_limits<T>::max() &&
+           abs(p) <= std::numeric_limits<T>::max();
+  }
+  // A term whose partial cannot absorb its local derivative (see chain):
+  // records a statement for x before this one, moving the operands written
+  // so far past it, and returns its index.
+  [[gnu::cold, gnu::noinline]] index_type unfold_term(const Var<T>& x) {
+    std::vector<Operand<T>> written(k_);
+    for (std::size_t j = 0; j < k_; ++j) written[j] = {slots_.args[j], slots_.partials[j]};
+    const index_type i = tape_.record(x.index(), x.partial());
+    slots_ = tape_.open_statement(n_);
+    for (std::size_t j = 0; j < k_; ++j) {
+      slots_.args[j] = written[j].index;
+      slots_.partials[j] = written[j].partial;
+    }
+    return i;
+  }
   // While tracing: records the statement even with one operand, named. Out
   // of line and given copies, so that the builder stays in registers.
   [[gnu::cold, gnu::noinline]] static Var<T> traced_close(Tape<T>& tape, std::size_t k,
@@ -539,9 +641,10 @@ class StatementBuilder {
 
   Tape<T>& tape_;
   typename Tape<T>::OperandSlots slots_;
-  std::uint32_t epoch_;
+  std::uint64_t epoch_;
   index_type end_;
   const char* what_;
+  std::size_t n_;
   std::size_t k_ = 0;
   index_type held_ = 0;  // the latest term's statement (0: none yet)
   T held_partial_ = T(0);

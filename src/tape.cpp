@@ -119,6 +119,13 @@ void throw_full(std::size_t statements, std::size_t operands) {
       statements, operands));
 }
 
+void throw_anomaly(std::size_t statement, std::string_view name, const std::string& message) {
+  throw anomaly_error(message, statement, std::string(name));
+}
+
+std::string number_string(double x) { return fmt::format("{}", x); }
+std::string number_string(long double x) { return fmt::format("{}", x); }
+
 }  // namespace detail
 
 template class Tape<float>;

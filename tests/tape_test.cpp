@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <functional>
+#include <tuple>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -443,4 +444,105 @@ TEST_CASE("a zero partial carries nothing, even against an infinite derivative")
   // x^0 is 1 everywhere, also at x = 0.
   Var zero = 0.0;
   CHECK(slope::derivatives(slope::pow(zero, 0.0), slope::wrt(zero))[0] == 0.0);
+}
+
+// ------------------------------------------------------- anomaly mode ----
+
+namespace {
+/// The anomaly_error f throws (its message, statement and operation), or a
+/// message saying there was none.
+template <class F>
+std::tuple<std::string, std::size_t, std::string> anomaly_of(F&& f) {
+  try {
+    f();
+  } catch (const slope::anomaly_error& e) {
+    return {e.what(), e.statement(), e.operation()};
+  }
+  return {"(no anomaly)", 0, ""};
+}
+}  // namespace
+
+TEST_CASE("anomaly mode names the operation that makes a NaN or an infinity from finite operands") {
+  Tape tape;
+  tape.detect_anomalies();
+  CHECK(tape.detecting_anomalies());
+  Var x = -2.0, zero = 0.0, big = 800.0;
+  Var fine = x * x + 1.0;  // nothing anomalous: no throw
+  {
+    auto [what, statement, operation] = anomaly_of([&] { (void)slope::log(x); });
+    CHECK(operation == "log");
+    CHECK(statement == tape.size());  // the statement just recorded
+    CHECK(what.find("log (statement") != std::string::npos);
+    CHECK(what.find("finite operands (-2)") != std::string::npos);
+    CHECK(what.find("gave the value") != std::string::npos);
+    CHECK(what.find("nan") != std::string::npos);  // -nan or nan, as the libm gives it
+  }
+  {
+    auto [what, statement, operation] = anomaly_of([&] { (void)(zero / zero); });
+    CHECK(operation == "div");
+    CHECK(what.find("finite operands (0, 0)") != std::string::npos);
+  }
+  {
+    auto [what, statement, operation] = anomaly_of([&] { (void)slope::exp(big); });
+    CHECK(operation == "exp");
+    CHECK(what.find("finite operands (800)") != std::string::npos);
+    CHECK(what.find("the value inf") != std::string::npos);
+  }
+  {  // a NaN partial with a finite value: d/dp pow(-2, p) = log(-2) 4
+    Var p = 2.0;
+    auto [what, statement, operation] = anomaly_of([&] { (void)slope::pow(x, p); });
+    CHECK(operation == "pow");
+    CHECK(what.find("NaN partial") != std::string::npos);
+  }
+  {  // n-ary statements too
+    std::vector<Var<>> xs{big, big};
+    std::vector<double> w{1e306, 1e306};
+    auto [what, statement, operation] = anomaly_of([&] { (void)slope::dot(xs, w); });
+    CHECK(operation == "dot");
+  }
+  // A NaN that arrives from an operand is not this operation's doing.
+  tape.detect_anomalies(false);
+  Var nan = slope::log(x);
+  tape.detect_anomalies();
+  CHECK_NOTHROW((void)slope::exp(nan));
+  (void)fine;
+}
+
+TEST_CASE("anomaly mode names the operation whose partial makes the sweep's adjoint infinite") {
+  Tape tape;
+  tape.detect_anomalies();
+  Var x = 0.0, w = 3.0;
+  Var r = slope::sqrt(x);  // partial +inf, the right derivative: no anomaly by itself
+  Var y = r * w + w;
+  auto [what, statement, operation] =
+      anomaly_of([&] { (void)slope::derivatives(y, slope::wrt(x, w)); });
+  CHECK(operation == "sqrt");
+  CHECK(statement == r.index());
+  CHECK(what.find("reverse sweep") != std::string::npos);
+  CHECK(what.find("partial inf towards its operand input") != std::string::npos);
+  // Where nothing depends on the infinite partial, the sweep is clean.
+  Var z = r * 0.0 + w;
+  CHECK(slope::derivatives(z, slope::wrt(w))[0] == 1.0);
+  // Without anomaly mode the same recording sweeps to +inf, silently.
+  tape.detect_anomalies(false);
+  tape.reset();
+  Var x2 = 0.0, w2 = 3.0;
+  Var y2 = slope::sqrt(x2) * w2 + w2;
+  CHECK(std::isinf(slope::derivatives(y2, slope::wrt(x2))[0]));
+}
+
+TEST_CASE("anomaly mode gives the same derivatives when nothing is anomalous") {
+  auto run = [](bool anomalies) {
+    Tape tape;
+    tape.detect_anomalies(anomalies);
+    Var x = 0.7, w = -1.3;
+    Var y = slope::sigmoid(w * x) + slope::tanh(x) * slope::leaky_relu(x - 1.0) +
+            slope::sum(x, w, x * w) + slope::log1p(x * x);
+    auto d = slope::derivatives(y, slope::wrt(x, w));
+    return std::pair{y.value(), d};
+  };
+  const auto plain = run(false), checked = run(true);
+  CHECK(plain.first == checked.first);
+  CHECK(plain.second[0] == doctest::Approx(checked.second[0]).epsilon(1e-15));
+  CHECK(plain.second[1] == doctest::Approx(checked.second[1]).epsilon(1e-15));
 }

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <stdexcept>
+#include <cstddef>
 #include <string>
+#include <utility>
 
 namespace slope {
 
@@ -30,6 +32,23 @@ class tape_error : public error {
 class argument_error : public error {
  public:
   using error::error;
+};
+
+/// Anomaly mode (Tape::detect_anomalies) found an operation whose value or
+/// partial became NaN or infinite from finite operands, or a sweep whose
+/// adjoint did: what() says which operation, where and with which values.
+class anomaly_error : public error {
+ public:
+  anomaly_error(const std::string& what, std::size_t statement, std::string operation)
+      : error(what), statement_(statement), operation_(std::move(operation)) {}
+  /// The index of the statement of the operation.
+  std::size_t statement() const noexcept { return statement_; }
+  /// Its primitive's name ("log", "div", ...).
+  const std::string& operation() const noexcept { return operation_; }
+
+ private:
+  std::size_t statement_;
+  std::string operation_;
 };
 
 }  // namespace slope

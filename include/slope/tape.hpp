@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -98,6 +99,19 @@ inline constexpr std::uint64_t epoch_block = std::uint64_t(1) << 20;
 [[noreturn]] void throw_constant_wrt();
 [[noreturn]] void throw_other_thread(const char* what);
 [[noreturn]] void terminate_foreign_destruction() noexcept;
+[[noreturn]] void throw_anomaly(std::size_t statement, std::string_view name,
+                                const std::string& message);
+/// A number for a message: shortest round trip for float and double, the
+/// long double value otherwise (multiprecision numbers convert to it).
+std::string number_string(double x);
+std::string number_string(long double x);
+template <class T>
+std::string number_string_of(const T& x) {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+    return number_string(double(x));
+  else
+    return number_string(static_cast<long double>(x));
+}
 
 }  // namespace detail
 
@@ -169,7 +183,7 @@ class Tape {
   /// up its recording tags (see detail::next_epoch: not in practice).
   void reset() {
     epoch_ = detail::next_epoch();
-    fold_tag_ = tracing_ ? ~epoch_ : epoch_;
+    fold_tag_ = each_operation() ? ~epoch_ : epoch_;
     statements_ = 1;
     operands_ = 0;
     swept_ = 0;
@@ -188,9 +202,35 @@ class Tape {
   /// memory, so it is meant for small graphs.
   void trace(bool on = true) noexcept {
     tracing_ = on;
-    fold_tag_ = on ? ~epoch_ : epoch_;
+    fold_tag_ = each_operation() ? ~epoch_ : epoch_;
   }
   bool tracing() const noexcept { return tracing_; }
+
+  /// Anomaly mode, for finding where a NaN or an infinity comes from. While
+  /// it is on, the tape records as if tracing (one named statement per
+  /// operation, with its value), and:
+  /// - recording an operation whose operands are finite throws
+  ///   slope::anomaly_error if its value is NaN or infinite (log of a
+  ///   negative, 0/0, exp(1000)) or a partial is NaN (pow(-2, p) in p);
+  /// - a sweep (of a recording made in this mode) throws slope::anomaly_error
+  ///   at the first statement whose finite adjoint, passed to an operand,
+  ///   becomes infinite or NaN (sqrt at 0, whose partial is +inf, in
+  ///   sqrt(x) at x = 0), or makes an operand's adjoint overflow.
+  /// The message names the operation, its statement index, its value and
+  /// its operands' values. An infinite partial alone is not an anomaly: it
+  /// is the right derivative at the end of a domain, and harmless where
+  /// nothing depends on it. Operations on constants only are not recorded
+  /// and not checked. When off (the default), it costs nothing: the test is
+  /// the one that sends traced operations to their own path, and one per
+  /// sweep.
+  void detect_anomalies(bool on = true) noexcept {
+    anomalies_ = on;
+    fold_tag_ = each_operation() ? ~epoch_ : epoch_;
+  }
+  bool detecting_anomalies() const noexcept { return anomalies_; }
+  /// Whether every operation records a statement of its own, with its name
+  /// and value: while tracing or detecting anomalies.
+  bool each_operation() const noexcept { return tracing_ || anomalies_; }
 
   /// The name of statement i: its primitive's name ("sum", "dot", "fma"
   /// for n-ary ones) if it was recorded while tracing; otherwise "input" for
@@ -260,7 +300,7 @@ class Tape {
   SLOPE_INLINE bool fold_check(index_type index, std::uint64_t tag, const char* what) const {
     if (tag != fold_tag_) [[unlikely]] {
       verify(index, tag, what);
-      return tracing_;
+      return each_operation();
     }
     return false;
   }
@@ -325,8 +365,17 @@ class Tape {
 
   /// Reverse sweep from statement `output` with adjoint `seed`: afterwards
   /// adjoint(i) is seed * d(output)/d(statement i). Every call starts from
-  /// zero adjoints, so sweeping twice gives the same numbers.
+  /// zero adjoints, so sweeping twice gives the same numbers. In anomaly
+  /// mode, throws slope::anomaly_error where an adjoint first becomes
+  /// infinite or NaN (see detect_anomalies).
   void sweep(index_type output, const T& seed = T(1));
+
+  /// Anomaly mode: throws slope::anomaly_error if statement i, just
+  /// recorded with its value annotated, is a NaN or an infinity (or has a
+  /// NaN partial) made from finite operands. `operands` are the operation's
+  /// operand values (the Var layer knows them); if it is empty, the values
+  /// recorded for the operand statements are used.
+  void check_recorded(index_type i, std::span<const T> operands) const;
 
   /// Whether statement i is an input (a statement without operands).
   bool is_input(index_type i) const noexcept {
@@ -376,6 +425,9 @@ class Tape {
       grow(statements_ + 1, operands_ + n);
   }
   void grow(std::size_t statements, std::size_t operands);
+  void sweep_checked(index_type output);
+  [[noreturn]] void throw_sweep_anomaly(index_type i, std::size_t j, const T& adjoint,
+                                        const T& before) const;
 
   template <class V>
   SLOPE_INLINE T input_adjoint(const V& x, std::uint64_t epoch, const index_type* end,
@@ -442,6 +494,7 @@ class Tape {
   std::uint64_t epoch_;
   std::uint64_t fold_tag_;  // epoch_, or ~epoch_ while tracing: see verify_tracing()
   bool tracing_ = false;
+  bool anomalies_ = false;
   // While tracing: the name and value of each statement ("" for statements
   // recorded while not tracing).
   std::vector<std::string_view> names_;
@@ -507,6 +560,10 @@ void Tape<T>::sweep(index_type output, const T& seed) {
   swept_ = n;
   if (output == 0) return;  // a constant: every derivative is 0
   adjoint_[output] = seed;
+  if (anomalies_) [[unlikely]] {
+    sweep_checked(output);
+    return;
+  }
   const index_type* end = end_ptr_;
   const index_type* arg = arg_ptr_;
   const T* partial = partial_ptr_;
@@ -541,6 +598,81 @@ void Tape<T>::sweep(index_type output, const T& seed) {
         spread(std::false_type{});
     }
     hi = lo;
+  }
+}
+
+template <class T>
+void Tape<T>::check_recorded(index_type i, std::span<const T> operands) const {
+  using std::isfinite;
+  using std::isnan;
+  const std::size_t lo = end_ptr_[i - 1], hi = end_ptr_[i];
+  std::string values;  // the operands' values, for the message
+  auto note = [&](const std::string& v) { values += (values.empty() ? "" : ", ") + v; };
+  if (!operands.empty()) {
+    for (const T& v : operands) {
+      if (!isfinite(v)) return;  // a NaN or infinity made elsewhere, propagated
+      note(detail::number_string_of(v));
+    }
+  } else {
+    for (std::size_t j = lo; j < hi; ++j) {
+      if (!has_value(arg_ptr_[j])) {
+        note("?");
+        continue;
+      }
+      if (!isfinite(values_[arg_ptr_[j]])) return;
+      note(detail::number_string_of(values_[arg_ptr_[j]]));
+    }
+  }
+  std::string what;
+  if (!isfinite(values_[i]))
+    what = "the value " + detail::number_string_of(values_[i]);
+  for (std::size_t j = lo; j < hi && what.empty(); ++j)
+    if (isnan(partial_ptr_[j]))
+      what = "a NaN partial derivative towards statement " + std::to_string(arg_ptr_[j]) +
+             " (value " + detail::number_string_of(values_[i]) + ")";
+  if (what.empty()) return;
+  detail::throw_anomaly(i, name(i),
+                        "slope: anomaly while recording: " + std::string(name(i)) +
+                            " (statement " + std::to_string(i) + ") of the finite operands (" +
+                            values + ") gave " + what);
+}
+
+template <class T>
+void Tape<T>::throw_sweep_anomaly(index_type i, std::size_t j, const T& adjoint,
+                                  const T& before) const {
+  auto described = [&](index_type k) {
+    std::string d = std::string(name(k)) + " (statement " + std::to_string(k);
+    if (has_value(k)) d += ", value " + detail::number_string_of(values_[k]);
+    return d + ")";
+  };
+  const T contribution = partial_ptr_[j] * adjoint;
+  detail::throw_anomaly(
+      i, name(i),
+      "slope: anomaly in the reverse sweep: " + described(i) + " has the finite adjoint " +
+          detail::number_string_of(adjoint) + "; its partial " +
+          detail::number_string_of(partial_ptr_[j]) + " towards its operand " +
+          described(arg_ptr_[j]) + " makes that operand's adjoint " +
+          detail::number_string_of(T(before + contribution)) + " (" +
+          detail::number_string_of(before) + " + " + detail::number_string_of(contribution) + ")");
+}
+
+template <class T>
+void Tape<T>::sweep_checked(index_type output) {
+  // The sweep's loop with a test per operand: every adjoint stays finite, or
+  // the first statement that makes one infinite or NaN is reported.
+  using std::isfinite;
+  const index_type* end = end_ptr_;
+  T* adj = adjoint_.data();
+  for (index_type i = output; i > 0; --i) {
+    const T a = adj[i];
+    if (a == T(0) || !isfinite(a)) continue;  // an infinite seed is the caller's
+    for (std::size_t j = end[i - 1]; j < end[i]; ++j) {
+      const T before = adj[arg_ptr_[j]];
+      const T after = before + partial_ptr_[j] * a;
+      if (!isfinite(after) && isfinite(before)) [[unlikely]]
+        throw_sweep_anomaly(i, j, a, before);
+      adj[arg_ptr_[j]] = after;
+    }
   }
 }
 

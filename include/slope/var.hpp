@@ -103,7 +103,7 @@ class Var {
     Tape<T>& tape = Tape<T>::current("creating a Var");
     index_ = tape.new_input();
     tag_ = tape.epoch();
-    if (tape.tracing()) [[unlikely]]
+    if (tape.each_operation()) [[unlikely]]
       tape.annotate(index_, "input", value);
   }
   /// A new independent variable from another arithmetic type (`Var x = 1;`).
@@ -270,11 +270,14 @@ template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
                                            Operand<T> a, Operand<T> b = {0, T(0)});
 
-/// While tracing: records a unary operation's result (x verified already).
+/// While tracing (or detecting anomalies): records a unary operation's
+/// result (x verified already).
 template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced_unary(Tape<T>& tape, std::string_view name,
                                                  const T& y, const T& d, const Var<T>& x) {
-  return traced(tape, name, y, operand(tape, x, d));
+  const Var<T> r = traced(tape, name, y, operand(tape, x, d));
+  if (tape.detecting_anomalies()) tape.check_recorded(r.index(), std::span<const T>(&x.value(), 1));
+  return r;
 }
 
 /// While tracing: records a binary operation's result (a and b verified,
@@ -293,7 +296,12 @@ template <class T>
     tape.verify(b.index(), b.tag(), name.data());
     ob = operand(tape, b, d[1]);
   }
-  return traced(tape, name, y, oa, ob);
+  const Var<T> r = traced(tape, name, y, oa, ob);
+  if (tape.detecting_anomalies()) {
+    const std::array<T, 2> values{a.value(), b.value()};
+    tape.check_recorded(r.index(), std::span<const T>(values));
+  }
+  return r;
 }
 
 /// While tracing: records the result of an operation named `name` as a
@@ -594,7 +602,7 @@ class StatementBuilder {
   }
   SLOPE_INLINE Var<T> finish(const T& value) {
     if (held_ == 0) return Var<T>::constant(value);
-    if (tape_.tracing()) [[unlikely]] {
+    if (tape_.each_operation()) [[unlikely]] {
       write_held();
       return traced_close(tape_, k_, what_, value);
     }
@@ -636,6 +644,7 @@ class StatementBuilder {
                                                           const char* what, T value) {
     const index_type i = tape.close_statement(k);
     tape.annotate(i, what, value);
+    if (tape.detecting_anomalies()) tape.check_recorded(i, {});
     return Var<T>(value, T(1), i, tape.epoch(), recorded_t{});
   }
 

@@ -119,7 +119,8 @@ TEST_CASE("derivatives with respect to an intermediate result throw") {
 
 TEST_CASE("an intermediate result with partial 1 on an input's statement is not an input") {
   // z = x + 5.0 and relu(x) for x > 0 are x's statement with partial 1:
-  // only the input flag tells them from x (d(x z)/dz is x = 3, not 8).
+  // only the input flag tells them from x (d(x z)/dz is x = 3; it was once
+  // dy/dx = 11).
   for (bool tracing : {false, true}) {
     Tape tape;
     tape.trace(tracing);
@@ -194,6 +195,26 @@ TEST_CASE("folding never loses a partial that a statement would keep") {
     auto [dx, dv] = slope::derivatives(y, slope::wrt(x, v));
     CHECK(dx == doctest::Approx(1.0));
     CHECK(dv == doctest::Approx(4e30));
+  }
+  // Terms that cannot be folded, repeated, and filling every slot of the
+  // statement: each gets a statement of its own (a fuzzer found sum({c, v,
+  // v, v}) counted twice once).
+  for (bool tracing : {false, true}) {
+    Tape tape;
+    tape.trace(tracing);
+    Var x = 0.0, w = 1.5;
+    Var v = x * -5e-324;  // partial -5e-324: a subnormal, so a statement of its own
+    Var s = slope::sum({Var<>::constant(2.0), v, v, v});
+    CHECK(slope::derivatives(s, slope::wrt(x))[0] == 3 * -5e-324);
+    Var t = slope::sum(w, v * 3.0, v * 5.0);
+    auto [tx, tw] = slope::derivatives(t, slope::wrt(x, w));
+    CHECK(tx == 8.0 * -5e-324);
+    CHECK(tw == 1.0);
+    std::vector<Var<>> a{v, w, v};
+    std::vector<double> b{2.0, 3.0, 4.0};
+    auto [dx, dw] = slope::derivatives(slope::dot(a, b), slope::wrt(x, w));
+    CHECK(dx == 6.0 * -5e-324);
+    CHECK(dw == 3.0);
   }
   // Two partials on one statement whose sum overflows: kept apart.
   {

@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "slope/error.hpp"
@@ -360,6 +361,26 @@ class Tape {
     end_ptr_[statements_] = static_cast<index_type>(operands_);
     return static_cast<index_type>(statements_++);
   }
+  /// close_statement(k) for a statement being built whose `unfolds`
+  /// operands could not absorb their Var's partial: each is noted past the
+  /// n operand slots, at n + 1 + u, as (the operand slot, the Var's partial p),
+  /// while the slot holds (statement s, local partial d). Records a
+  /// statement (s, p) in front of the one being built for each, points the
+  /// slot at it, and moves the k operands past them.
+  index_type close_unfolded(std::size_t k, std::size_t n, std::size_t unfolds) {
+    if (unfolds == 0) return close_statement(k);
+    const index_type* a = arg_ptr_ + operands_;
+    const T* p = partial_ptr_ + operands_;
+    std::vector<index_type> args(a, a + k);
+    std::vector<T> partials(p, p + k);
+    std::vector<std::pair<index_type, T>> notes(unfolds);
+    for (std::size_t u = 0; u < unfolds; ++u) notes[u] = {a[n + 1 + u], p[n + 1 + u]};
+    for (const auto& [slot, partial] : notes) args[slot] = record(args[slot], partial);
+    const OperandSlots slots = open_statement(k);
+    std::copy(args.begin(), args.end(), slots.args);
+    std::copy(partials.begin(), partials.end(), slots.partials);
+    return close_statement(k);
+  }
 
   // ------------------------------------------------------------ sweep ----
 
@@ -503,8 +524,9 @@ class Tape {
   Tape** stack_ = nullptr;     // the top of the stack this tape is on, if any
 };
 
+namespace detail {
 template <class T>
-detail::StackGuard<T>::~StackGuard() {
+StackGuard<T>::~StackGuard() {
   Tape<T>*& top = active_tape<T>();
   for (Tape<T>* t = top; t != nullptr;) {
     Tape<T>* below = t->below_;
@@ -514,6 +536,7 @@ detail::StackGuard<T>::~StackGuard() {
   }
   top = nullptr;
 }
+}  // namespace detail
 
 template <class T>
 void Tape<T>::grow(std::size_t statements, std::size_t operands) {

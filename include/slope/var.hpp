@@ -7,6 +7,7 @@
 // small (32 bytes for double).
 #pragma once
 
+#include <bit>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
@@ -171,6 +172,10 @@ class Var {
 // write Var<> or Var<double>.
 template <std::integral U>
 Var(U) -> Var<double>;
+// `Var x = 0.5f;` is a Var<float>. (Spelled out: clang finds the implicit
+// guides of the two converting constructors ambiguous.)
+template <std::floating_point U>
+Var(U) -> Var<U>;
 
 // -------------------------------------------------------- applying primitives ----
 
@@ -189,17 +194,18 @@ concept HasEval = requires(const P& p, const T& x) {
 /// finite nonzero factors whose product underflowed or overflowed cannot be
 /// folded: the sweep, multiplying in the other order, might not lose them.
 template <class T>
-[[gnu::cold, gnu::noinline]] bool chain_rare(const T& local, const T& partial, T& out) {
+struct Folded {
+  T partial;
+  bool ok;
+};
+// Arguments and result by value, so that nothing of the caller's has its
+// address taken (the common path keeps everything in registers).
+template <class T>
+[[gnu::cold, gnu::noinline]] Folded<T> chain_rare(T local, T partial) {
   using std::isfinite;
-  if (local == T(0) || partial == T(0)) {
-    out = T(0);
-    return true;
-  }
-  if (!isfinite(local) || !isfinite(partial)) {
-    out = T(local * partial);
-    return true;
-  }
-  return false;
+  if (local == T(0) || partial == T(0)) return {T(0), true};
+  if (!isfinite(local) || !isfinite(partial)) return {T(local * partial), true};
+  return {T(0), false};
 }
 
 /// Folds a local derivative into an operand's partial: out = local *
@@ -209,19 +215,25 @@ template <class T>
 /// that folding never loses what a statement would keep.
 template <class T>
 SLOPE_INLINE bool chain(const T& local, const T& partial, T& out) {
-  using std::abs;
   const T product = local * partial;
-  // One test for the common case: a normal product.
-  if (abs(product) >= std::numeric_limits<T>::min() &&
-      abs(product) <= std::numeric_limits<T>::max()) [[likely]] {
-    out = product;
-    return true;
+  out = product;
+  // One test for the common case, a normal product (for double, on the
+  // exponent's bits: measured cheaper than two comparisons of |product|).
+  bool normal;
+  if constexpr (std::is_same_v<T, double>) {
+    const std::uint64_t exponent = (std::bit_cast<std::uint64_t>(product) >> 52) & 0x7ff;
+    normal = exponent - 1 < 0x7fe;
+  } else {
+    using std::abs;
+    normal = abs(product) >= std::numeric_limits<T>::min() &&
+             abs(product) <= std::numeric_limits<T>::max();
   }
-  if (product == T(0) && (local == T(0) || partial == T(0))) {  // relu'(z < 0): common
-    out = product;
+  if (normal) [[likely]]
     return true;
-  }
-  return chain_rare(local, partial, out);
+  if (product == T(0) && (local == T(0) || partial == T(0))) return true;  // relu'(z < 0): common
+  const Folded<T> r = chain_rare(local, partial);
+  out = r.partial;
+  return r.ok;
 }
 
 /// Where an operand's partial cannot absorb a local derivative (see chain):
@@ -229,8 +241,10 @@ SLOPE_INLINE bool chain(const T& local, const T& partial, T& out) {
 /// index, on which the local derivative then applies with nothing folded.
 /// x's tag and index must have been verified.
 template <class T>
-[[gnu::cold, gnu::noinline]] typename Tape<T>::index_type unfold(Tape<T>& tape, const Var<T>& x) {
-  return tape.record(x.index(), x.partial());
+[[gnu::cold, gnu::noinline]] typename Tape<T>::index_type unfold(Tape<T>& tape,
+                                                                 typename Tape<T>::index_type index,
+                                                                 T partial) {
+  return tape.record(index, partial);
 }
 
 /// An operand of a statement: the statement it reads and the partial.
@@ -247,7 +261,7 @@ template <class T>
 SLOPE_INLINE Operand<T> operand(Tape<T>& tape, const Var<T>& x, const T& local) {
   Operand<T> o{x.index(), T(0)};
   if (!chain(local, x.partial(), o.partial)) [[unlikely]] {
-    o.index = unfold(tape, x);
+    o.index = unfold(tape, x.index(), x.partial());
     o.partial = local;
   }
   return o;
@@ -263,7 +277,7 @@ SLOPE_INLINE Var<T> folded(Tape<T>& tape, const T& y, const T& d, const Var<T>& 
   if (chain(d, x.partial(), partial)) [[likely]]
     return Var<T>(y, partial, x.index(), x.tag(), recorded_t{});
   tape.verify(x.index(), x.tag(), what);
-  return Var<T>(y, d, unfold(tape, x), tape.epoch(), recorded_t{});
+  return Var<T>(y, d, unfold(tape, x.index(), x.partial()), tape.epoch(), recorded_t{});
 }
 
 template <class T>
@@ -564,7 +578,7 @@ class StatementBuilder {
  public:
   SLOPE_INLINE StatementBuilder(std::size_t n, const char* what)
       : tape_(Tape<T>::current(what)),
-        slots_(tape_.open_statement(n)),
+        slots_(tape_.open_statement(2 * n + 1)),  // see add()
         epoch_(tape_.epoch()),
         end_(tape_.next_index()),
         what_(what),
@@ -572,39 +586,53 @@ class StatementBuilder {
 
   /// Adds the term local * x (x's own partial included).
   SLOPE_INLINE void add(const Var<T>& x, const T& local) {
-    index_type i = x.index();
+    const index_type i = x.index();
     // A constant's tag, 0, is never a recording's (see next_epoch), so one
     // test sends constants and Vars of other recordings to the rare branch.
     if (x.tag() != epoch_) [[unlikely]] {
       if (i == 0) return;  // a constant
       tape_.verify(i, x.tag(), what_);  // throws
     }
-    if (i != held_ && i >= end_) [[unlikely]]  // held_ was checked when it came
-      tape_.verify(i, x.tag(), what_);         // throws
     T p;
     if (!chain(local, x.partial(), p)) [[unlikely]] {
-      i = unfold_term(x);  // a fresh statement: never held_
-      p = local;
+      // The product cannot be folded: the term gets a slot of its own with
+      // the local partial, and the tape records a statement for x in front
+      // of this one when it closes (Tape::defer_unfold).
+      // No call here: a call would make the loops of sum and dot keep
+      // their doubles in memory (x86-64 has no callee-saved SSE register).
+      // The note (which slot, x's partial) goes past the n operand slots
+      // and slot n, which write_held() may write with nothing held.
+      if (i >= end_) tape_.verify(i, x.tag(), what_);  // throws
+      write_held();
+      slots_.args[n_ + 1 + unfolds_] = static_cast<index_type>(k_);
+      slots_.partials[n_ + 1 + unfolds_] = x.partial();
+      ++unfolds_;
+      slots_.args[k_] = i;
+      slots_.partials[k_] = local;
+      ++k_;
+      held_ = 0;  // nothing held: the next term starts afresh
+      return;
     }
     if (i == held_) {  // never true for the first term: held_ starts at 0
-      using std::abs;
       const T merged = held_partial_ + p;
-      if (abs(merged) <= std::numeric_limits<T>::max() || !finite_terms(p)) [[likely]] {
+      if (finite_sum(merged, p)) [[likely]] {
         held_partial_ = merged;
         return;
       }
       // Two finite partials on one statement whose sum overflows: kept as
       // two operands, as a sweep would see them.
     }
+    if (i >= end_) [[unlikely]]
+      tape_.verify(i, x.tag(), what_);  // throws
     write_held();
     held_ = i;
     held_partial_ = p;
   }
   SLOPE_INLINE Var<T> finish(const T& value) {
-    if (held_ == 0) return Var<T>::constant(value);
-    if (tape_.each_operation()) [[unlikely]] {
+    if (held_ == 0 && k_ == 0) return Var<T>::constant(value);
+    if (tape_.each_operation() || unfolds_ != 0) [[unlikely]] {
       write_held();
-      return traced_close(tape_, k_, what_, value);
+      return special_close(tape_, k_, n_, unfolds_, what_, value);
     }
     if (k_ == 0) return Var<T>(value, held_partial_, held_, epoch_, recorded_t{});
     write_held();
@@ -619,32 +647,23 @@ class StatementBuilder {
     slots_.partials[k_] = held_partial_;
     k_ += held_ != 0;
   }
-  bool finite_terms(const T& p) const {
-    using std::abs;
-    return abs(held_partial_) <= std::numeric_limits<T>::max() &&
-           abs(p) <= std::numeric_limits<T>::max();
+  // Whether merged = held_partial_ + p may stand for the two: it is finite,
+  // or one of them was not (the sum is then what a sweep would make).
+  SLOPE_INLINE bool finite_sum(const T& merged, const T& p) const {
+    using std::isfinite;
+    return isfinite(merged) || !isfinite(held_partial_) || !isfinite(p);
   }
-  // A term whose partial cannot absorb its local derivative (see chain):
-  // records a statement for x before this one, moving the operands written
-  // so far past it, and returns its index.
-  [[gnu::cold, gnu::noinline]] index_type unfold_term(const Var<T>& x) {
-    std::vector<Operand<T>> written(k_);
-    for (std::size_t j = 0; j < k_; ++j) written[j] = {slots_.args[j], slots_.partials[j]};
-    const index_type i = tape_.record(x.index(), x.partial());
-    slots_ = tape_.open_statement(n_);
-    for (std::size_t j = 0; j < k_; ++j) {
-      slots_.args[j] = written[j].index;
-      slots_.partials[j] = written[j].partial;
+  // While tracing, or with terms to unfold: records the statement (even
+  // with one operand), named while tracing. Out of line and given copies,
+  // so that the builder stays in registers.
+  [[gnu::cold, gnu::noinline]] static Var<T> special_close(Tape<T>& tape, std::size_t k,
+                                                           std::size_t n, std::size_t unfolds,
+                                                           const char* what, T value) {
+    const index_type i = tape.close_unfolded(k, n, unfolds);
+    if (tape.each_operation()) {
+      tape.annotate(i, what, value);
+      if (tape.detecting_anomalies()) tape.check_recorded(i, {});
     }
-    return i;
-  }
-  // While tracing: records the statement even with one operand, named. Out
-  // of line and given copies, so that the builder stays in registers.
-  [[gnu::cold, gnu::noinline]] static Var<T> traced_close(Tape<T>& tape, std::size_t k,
-                                                          const char* what, T value) {
-    const index_type i = tape.close_statement(k);
-    tape.annotate(i, what, value);
-    if (tape.detecting_anomalies()) tape.check_recorded(i, {});
     return Var<T>(value, T(1), i, tape.epoch(), recorded_t{});
   }
 
@@ -655,7 +674,8 @@ class StatementBuilder {
   const char* what_;
   std::size_t n_;
   std::size_t k_ = 0;
-  index_type held_ = 0;  // the latest term's statement (0: none yet)
+  std::size_t unfolds_ = 0;  // terms noted past the n slots, for Tape::close_unfolded
+  index_type held_ = 0;      // the latest term's statement (0: none yet)
   T held_partial_ = T(0);
 };
 }  // namespace detail

@@ -129,7 +129,10 @@ int main(int argc, char** argv) {
   }
 
   // Each thread takes the next primitive; every sweep records on a tape of
-  // its own thread.
+  // its own thread. Boost.Multiprecision's lazily set numeric_limits values
+  // are set here, on this thread, before any worker starts (check.hpp says
+  // which and why; the sweeps would also do it, once).
+  slope::check::initialize_multiprecision();
   std::vector<PrimitiveReport> reports(jobs.size());
   std::atomic<std::size_t> next{0};
   std::vector<std::thread> pool;

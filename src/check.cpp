@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <vector>
 
@@ -18,12 +19,52 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 // 2^-11 of the smallest subnormal: enough to tell which double is nearest.
 const Real100 tiny_abs = ldexp(Real100(1), -1085);
+
+// Boost 1.74's numeric_limits for cpp_bin_float numbers (cpp_bin_float.hpp,
+// around its line 1850) compute epsilon, round_error, min, max, infinity
+// and quiet_NaN on first use into function-local statics, std::pair<bool,
+// number> value, with a plain `if (!value.first) { value.first = true; ...
+// }`: not thread-safe. A data_initializer static member is meant to call
+// them all before main, but for number<B, et_on> it calls number<B>'s, the
+// default et_off, so the et_on statics stay unset until a thread needs one,
+// and Boost's own functions ask for the et_on ones (eval_cos, eval_sin,
+// eval_exp, ... return std::numeric_limits<number<T, et_on>>::quiet_NaN()
+// for a NaN or an argument they cannot reduce). Two slope-check threads
+// doing so for the first time at once race (ThreadSanitizer:
+// cpp_bin_float.hpp:1956 and :121, from Cos::forward on 100 digits). Calling
+// each one here, once, sets them; afterwards they are only read.
+template <class Backend, boost::multiprecision::expression_template_option ET>
+void initialize_limits() {
+  using limits = std::numeric_limits<boost::multiprecision::number<Backend, ET>>;
+  (void)limits::epsilon();
+  (void)limits::round_error();
+  (void)(limits::min)();
+  (void)(limits::max)();
+  (void)limits::infinity();
+  (void)limits::quiet_NaN();
+}
+
+template <class R>
+void initialize_limits() {
+  initialize_limits<typename R::backend_type, boost::multiprecision::et_on>();
+  initialize_limits<typename R::backend_type, boost::multiprecision::et_off>();
+}
 }  // namespace
+
+void initialize_multiprecision() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    initialize_limits<Real50>();
+    initialize_limits<Real100>();
+    initialize_limits<Real400>();
+  });
+}
 
 template <class R>
 NumericalDerivative<R> derivative(const std::function<R(const R&)>& f, const R& x, Side side,
                                   const R& step) {
   using std::abs;
+  initialize_multiprecision();
   // Ridders' scheme: a Neville tableau of difference quotients for steps
   // h, h/2, h/4, ..., each column eliminating the next power of h from the
   // error expansion. Central differences have only even powers (ratio 4 per
@@ -457,6 +498,7 @@ PointCheck check_closed_form(const UnaryUnderTest& p, double x, const SweepOptio
 
 PointCheck check_point(const UnaryUnderTest& p, double x, const SweepOptions& options,
                        bool cross_check) {
+  initialize_multiprecision();
   PointCheck c;
   c.x = x;
   if (std::isnan(x)) {
@@ -664,6 +706,7 @@ KinkCheck check_kink(const UnaryUnderTest& p, double k, const SweepOptions& o) {
 }  // namespace
 
 PrimitiveReport sweep(const UnaryUnderTest& p, const SweepOptions& options) {
+  initialize_multiprecision();
   PrimitiveReport r;
   r.name = p.name;
   r.rule = p.rule;
@@ -728,6 +771,7 @@ PrimitiveReport sweep(const UnaryUnderTest& p, const SweepOptions& options) {
 // ======================================================== binary sweeps ===
 
 PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options) {
+  initialize_multiprecision();
   PrimitiveReport r;
   r.name = p.name;
   r.rule = p.rule;

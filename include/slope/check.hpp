@@ -51,6 +51,21 @@ using Real100 = boost::multiprecision::cpp_bin_float_100;
 /// as the smallest subnormal (tanh'(372) ~ 1e-323 next to tanh(372) ~ 1).
 using Real400 = boost::multiprecision::number<boost::multiprecision::cpp_bin_float<400>>;
 
+/// Sets, once per process, the values Boost.Multiprecision 1.74 would
+/// otherwise compute lazily and without synchronization when a thread first
+/// needs them, so that the checker can run on several threads at once (as
+/// slope-check does). The values are numeric_limits<number<cpp_bin_float<N>,
+/// et_on>>::epsilon, round_error, min, max, infinity and quiet_NaN, for
+/// N = 50, 100, 400. Boost's own startup initializer (cpp_bin_float.hpp,
+/// data_initializer) only sets them for the default et_off numbers, but
+/// Boost's cos, sin, exp, log, ... ask for the et_on ones. Two threads asking
+/// at once for the first time is a data race (reported by ThreadSanitizer).
+/// check::derivative, check::primitive, check::primitive_at and
+/// check::gradient call this first; calling it again costs one atomic load.
+/// A program that starts threads that evaluate Real50, Real100 or Real400
+/// math outside the checker should call it before it starts them.
+void initialize_multiprecision();
+
 /// Which finite differences to use: central (smooth points), or one-sided
 /// from the left or the right (at a kink, for the one-sided derivatives).
 enum class Side { central, left, right };
@@ -511,6 +526,7 @@ template <class F>
 GradientReport gradient(const F& f, const std::vector<double>& x,
                         const GradientOptions& options = {}) {
   using std::abs;
+  initialize_multiprecision();  // before f runs on Real50: see its comment
   detail::GradientData d;
   d.x = x;
   for (double xi : x)

@@ -210,7 +210,7 @@ template <class T>
 
 /// Folds a local derivative into an operand's partial: out = local *
 /// partial, d(result)/d(operand's statement) along this path. Returns false
-/// (out unset) where the product of two finite nonzero factors is 0,
+/// (out is then not to be used) where the product of two finite nonzero factors is 0,
 /// subnormal or infinite: then the caller records a statement instead, so
 /// that folding never loses what a statement would keep.
 template <class T>
@@ -597,7 +597,7 @@ class StatementBuilder {
     if (!chain(local, x.partial(), p)) [[unlikely]] {
       // The product cannot be folded: the term gets a slot of its own with
       // the local partial, and the tape records a statement for x in front
-      // of this one when it closes (Tape::defer_unfold).
+      // of this one when it closes (Tape::close_unfolded).
       // No call here: a call would make the loops of sum and dot keep
       // their doubles in memory (x86-64 has no callee-saved SSE register).
       // The note (which slot, x's partial) goes past the n operand slots

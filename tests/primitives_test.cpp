@@ -285,4 +285,9 @@ TEST_CASE("edges: signed zeros, subnormals and huge ratios give the one-sided tr
   CHECK(std::isfinite(dp[0]));
   CHECK(dp[0] == doctest::Approx(truth).epsilon(1e-14));
   CHECK(truth > 1e299);
+  // pow on 50 digits with a NaN exponent whose sign bit is set (-2 * NaN):
+  // NaN (Boost 1.74's own pow recursed without end there), 1 for a base 1.
+  const Real50 nan50 = Real50(-2) * std::numeric_limits<Real50>::quiet_NaN();
+  CHECK(boost::multiprecision::isnan(slope::Pow{}.forward(Real50(0.25), nan50)));
+  CHECK(slope::Pow{}.forward(Real50(1), nan50) == 1);
 }

@@ -879,6 +879,12 @@ struct Pow {
   template <class T>
   T forward(const T& x, const T& p) const {
     using std::pow;
+    if constexpr (!std::is_floating_point_v<T>) {
+      // Boost.Multiprecision 1.74's pow recurses without end (a stack
+      // overflow) for a NaN exponent with its sign bit set (-2 * NaN): it
+      // takes x^-p = 1/x^p for negative p, and -NaN stays "negative".
+      if (p != p) return x == T(1) ? T(1) : p;  // pow(1, NaN) = 1, as std::pow
+    }
     return pow(x, p);
   }
   template <class T>

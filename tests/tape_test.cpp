@@ -13,6 +13,8 @@
 
 #include <slope/slope.hpp>
 
+#include "error_of.hpp"
+
 using slope::Tape;
 using slope::Var;
 
@@ -367,17 +369,7 @@ TEST_CASE("each thread records on its own tape") {
 
 // ------------------------------------------------------------- misuse ----
 
-namespace {
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const slope::tape_error& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
-}  // namespace
+using slope_test::error_of;
 
 TEST_CASE("recording with no tape on the thread throws") {
   REQUIRE(Tape<>::active() == nullptr);

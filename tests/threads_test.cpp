@@ -20,20 +20,14 @@
 
 #include <slope/slope.hpp>
 
+#include "error_of.hpp"
+
 using slope::Tape;
 using slope::Var;
 
-namespace {
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const slope::tape_error& e) {
-    return e.what();
-  }
-  return "(no exception)";
-}
+using slope_test::error_of;
 
+namespace {
 /// Runs f in a child process (fork) and returns its exit status and what it
 /// wrote to stderr: for misuse that terminates the program.
 template <class F>

@@ -343,12 +343,11 @@ template <class T>
 /// statement are then recorded instead).
 template <class T>
 SLOPE_INLINE bool fold_same(const std::array<T, 2>& d, const Var<T>& a, const Var<T>& b, T& out) {
-  using std::abs;
+  using std::isfinite;
   T pa, pb;
   if (!chain(d[0], a.partial(), pa) || !chain(d[1], b.partial(), pb)) return false;
   out = pa + pb;
-  return abs(out) <= std::numeric_limits<T>::max() ||
-         !(abs(pa) <= std::numeric_limits<T>::max() && abs(pb) <= std::numeric_limits<T>::max());
+  return isfinite(out) || !isfinite(pa) || !isfinite(pb);
 }
 
 }  // namespace detail

@@ -781,6 +781,8 @@ struct Abs {
 struct Negate {
   static constexpr std::string_view name = "neg";
   static constexpr std::string_view rule = "-1";
+  // Every local derivative is +1 or -1: folding a partial by it is exact.
+  static constexpr bool exact_partials = true;
   static constexpr Domain domain = Domain::all();
   static constexpr std::array<double, 0> kinks{};
   template <class T>
@@ -803,6 +805,8 @@ struct Negate {
 struct Add {
   static constexpr std::string_view name = "add";
   static constexpr std::string_view rule = "1, 1";
+  // Every local derivative is +1 or -1: folding a partial by it is exact.
+  static constexpr bool exact_partials = true;
   template <class T>
   T forward(const T& a, const T& b) const {
     return a + b;
@@ -819,6 +823,8 @@ struct Add {
 struct Subtract {
   static constexpr std::string_view name = "sub";
   static constexpr std::string_view rule = "1, -1";
+  // Every local derivative is +1 or -1: folding a partial by it is exact.
+  static constexpr bool exact_partials = true;
   template <class T>
   T forward(const T& a, const T& b) const {
     return a - b;

@@ -100,7 +100,7 @@ class Var {
   /// A constant zero.
   Var() = default;
   /// A new independent variable on the thread's active tape.
-  Var(const T& value) : value_(value), input_(true) {  // NOLINT: implicit, so `Var x = 0.5;` reads like math
+  Var(const T& value) : value_(value), input_(1) {  // NOLINT: implicit, so `Var x = 0.5;` reads like math
     Tape<T>& tape = Tape<T>::current("creating a Var");
     index_ = tape.new_input();
     tag_ = tape.epoch();
@@ -134,7 +134,7 @@ class Var {
   bool is_constant() const noexcept { return index_ == 0; }
   /// Whether this Var is an input (constructed from a number, or a copy of
   /// one): the only Vars derivatives are taken with respect to.
-  bool is_input() const noexcept { return input_; }
+  bool is_input() const noexcept { return input_ != 0; }
 
   // a op= b is a = a op b, for b a Var or a plain number. (Defined here:
   // clang 14 does not match constrained out-of-line definitions.)
@@ -163,7 +163,7 @@ class Var {
   T value_{};
   T partial_ = T(1);
   index_type index_ = 0;
-  bool input_ = false;
+  std::uint32_t input_ = 0;
   std::uint64_t tag_ = 0;
 };
 
@@ -180,6 +180,11 @@ Var(U) -> Var<U>;
 // -------------------------------------------------------- applying primitives ----
 
 namespace detail {
+
+/// Whether every local derivative of primitive P is +1 or -1 (P declares
+/// `static constexpr bool exact_partials = true`): folding by it is exact.
+template <class P>
+inline constexpr bool exact_v = requires { requires P::exact_partials; };
 
 template <class P, class T>
 concept HasEval = requires(const P& p, const T& x) {
@@ -212,11 +217,14 @@ template <class T>
 /// partial, d(result)/d(operand's statement) along this path. Returns false
 /// (out is then not to be used) where the product of two finite nonzero factors is 0,
 /// subnormal or infinite: then the caller records a statement instead, so
-/// that folding never loses what a statement would keep.
-template <class T>
+/// that folding never loses what a statement would keep. With Exact (the
+/// local derivative is +1 or -1, as for add, sub and neg) the product is
+/// exact and always folds: nothing is tested.
+template <bool Exact = false, class T>
 SLOPE_INLINE bool chain(const T& local, const T& partial, T& out) {
   const T product = local * partial;
   out = product;
+  if constexpr (Exact) return true;
   // One test for the common case, a normal product (for double, on the
   // exponent's bits: measured cheaper than two comparisons of |product|).
   bool normal;
@@ -257,10 +265,10 @@ struct Operand {
 /// The operand for x with local derivative `local`: x's statement with
 /// local * x's partial, or a statement recorded for x where that product
 /// cannot be folded (see chain). x must have been verified.
-template <class T>
+template <bool Exact = false, class T>
 SLOPE_INLINE Operand<T> operand(Tape<T>& tape, const Var<T>& x, const T& local) {
   Operand<T> o{x.index(), T(0)};
-  if (!chain(local, x.partial(), o.partial)) [[unlikely]] {
+  if (!chain<Exact>(local, x.partial(), o.partial)) [[unlikely]] {
     o.index = unfold(tape, x.index(), x.partial());
     o.partial = local;
   }
@@ -270,11 +278,11 @@ SLOPE_INLINE Operand<T> operand(Tape<T>& tape, const Var<T>& x, const T& local) 
 /// The result of a unary step y = f(x) with f'(x) = d that records nothing:
 /// a function of x's statement with partial d times x's partial, or, where
 /// that product cannot be folded, of a statement recorded for x.
-template <class T>
+template <bool Exact = false, class T>
 SLOPE_INLINE Var<T> folded(Tape<T>& tape, const T& y, const T& d, const Var<T>& x,
                            const char* what) {
   T partial;
-  if (chain(d, x.partial(), partial)) [[likely]]
+  if (chain<Exact>(d, x.partial(), partial)) [[likely]]
     return Var<T>(y, partial, x.index(), x.tag(), recorded_t{});
   tape.verify(x.index(), x.tag(), what);
   return Var<T>(y, d, unfold(tape, x.index(), x.partial()), tape.epoch(), recorded_t{});
@@ -341,11 +349,11 @@ template <class T>
 /// share one statement: false where either product cannot be folded or
 /// their sum overflows although both are finite (two operands on the same
 /// statement are then recorded instead).
-template <class T>
+template <bool Exact = false, class T>
 SLOPE_INLINE bool fold_same(const std::array<T, 2>& d, const Var<T>& a, const Var<T>& b, T& out) {
   using std::isfinite;
   T pa, pb;
-  if (!chain(d[0], a.partial(), pa) || !chain(d[1], b.partial(), pb)) return false;
+  if (!chain<Exact>(d[0], a.partial(), pa) || !chain<Exact>(d[1], b.partial(), pb)) return false;
   out = pa + pb;
   return isfinite(out) || !isfinite(pa) || !isfinite(pb);
 }
@@ -365,13 +373,13 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
     const ValueAndDerivative<T> r = p.eval(x.value());
     if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
       return detail::traced_unary(tape, P::name, r.value, r.derivative, x);
-    return detail::folded(tape, r.value, r.derivative, x, P::name.data());
+    return detail::folded<detail::exact_v<P>>(tape, r.value, r.derivative, x, P::name.data());
   } else {
     const T y = p.forward(x.value());
     const T d = p.derivative(x.value(), y);
     if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
       return detail::traced_unary(tape, P::name, y, d, x);
-    return detail::folded(tape, y, d, x, P::name.data());
+    return detail::folded<detail::exact_v<P>>(tape, y, d, x, P::name.data());
   }
 }
 
@@ -389,23 +397,23 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   if (b.is_constant()) {
     if (tape.fold_check(a.index(), a.tag(), P::name.data())) [[unlikely]]
       return detail::traced_binary(tape, P::name, y, d, a, b);
-    return detail::folded(tape, y, d[0], a, P::name.data());
+    return detail::folded<detail::exact_v<P>>(tape, y, d[0], a, P::name.data());
   }
   if (a.is_constant()) {
     if (tape.fold_check(b.index(), b.tag(), P::name.data())) [[unlikely]]
       return detail::traced_binary(tape, P::name, y, d, a, b);
-    return detail::folded(tape, y, d[1], b, P::name.data());
+    return detail::folded<detail::exact_v<P>>(tape, y, d[1], b, P::name.data());
   }
   if (tape.verify_tracing(a.index(), a.tag(), P::name.data())) [[unlikely]]
     return detail::traced_binary(tape, P::name, y, d, a, b);
   tape.verify(b.index(), b.tag(), P::name.data());
   if (a.index() == b.index()) {
     T partial;
-    if (detail::fold_same(d, a, b, partial)) [[likely]]
+    if (detail::fold_same<detail::exact_v<P>>(d, a, b, partial)) [[likely]]
       return Var<T>(y, partial, a.index(), a.tag(), detail::recorded_t{});
   }
-  const detail::Operand<T> oa = detail::operand(tape, a, d[0]);
-  const detail::Operand<T> ob = detail::operand(tape, b, d[1]);
+  const detail::Operand<T> oa = detail::operand<detail::exact_v<P>>(tape, a, d[0]);
+  const detail::Operand<T> ob = detail::operand<detail::exact_v<P>>(tape, b, d[1]);
   return Var<T>(y, T(1), tape.record(oa.index, oa.partial, ob.index, ob.partial), tape.epoch(),
                 detail::recorded_t{});
 }
@@ -563,7 +571,9 @@ bool any_active(std::span<const Var<T>> xs) {
 }
 [[noreturn]] void throw_size_mismatch(const char* what, std::size_t a, std::size_t b);
 
-/// Builds one statement with up to n operands directly in the tape. Terms on
+/// Builds one statement with up to n operands directly in the tape, of which
+/// up to `inexact` are added with a local partial other than 1 (add(x,
+/// local): these may need a statement of their own, see add). Terms on
 /// the same statement as the previous term are merged into its partial; a
 /// result that ends up depending on a single statement records nothing. The
 /// tape's tag and size are read once, and the latest term is held in
@@ -575,16 +585,33 @@ class StatementBuilder {
   using index_type = typename Tape<T>::index_type;
 
  public:
-  SLOPE_INLINE StatementBuilder(std::size_t n, const char* what)
+  SLOPE_INLINE StatementBuilder(std::size_t n, const char* what, std::size_t inexact)
       : tape_(Tape<T>::current(what)),
-        slots_(tape_.open_statement(2 * n + 1)),  // see add()
+        slots_(tape_.open_statement(n + 1 + inexact)),  // see term()
         epoch_(tape_.epoch()),
         end_(tape_.next_index()),
         what_(what),
         n_(n) {}
 
   /// Adds the term local * x (x's own partial included).
-  SLOPE_INLINE void add(const Var<T>& x, const T& local) {
+  SLOPE_INLINE void add(const Var<T>& x, const T& local) { term<false>(x, local); }
+  /// Adds the term x (local partial 1: folding it is exact).
+  SLOPE_INLINE void add(const Var<T>& x) { term<true>(x, T(1)); }
+
+  SLOPE_INLINE Var<T> finish(const T& value) {
+    if (held_ == 0 && k_ == 0) return Var<T>::constant(value);
+    if (tape_.each_operation() || unfolds_ != 0) [[unlikely]] {
+      write_held();
+      return special_close(tape_, k_, n_, unfolds_, what_, value);
+    }
+    if (k_ == 0) return Var<T>(value, held_partial_, held_, epoch_, recorded_t{});
+    write_held();
+    return Var<T>(value, T(1), tape_.close_statement(k_), epoch_, recorded_t{});
+  }
+
+ private:
+  template <bool Exact>
+  SLOPE_INLINE void term(const Var<T>& x, const T& local) {
     const index_type i = x.index();
     // A constant's tag, 0, is never a recording's (see next_epoch), so one
     // test sends constants and Vars of other recordings to the rare branch.
@@ -593,7 +620,7 @@ class StatementBuilder {
       tape_.verify(i, x.tag(), what_);  // throws
     }
     T p;
-    if (!chain(local, x.partial(), p)) [[unlikely]] {
+    if (!chain<Exact>(local, x.partial(), p)) [[unlikely]] {
       // The product cannot be folded: the term gets a slot of its own with
       // the local partial, and the tape records a statement for x in front
       // of this one when it closes (Tape::close_unfolded).
@@ -627,18 +654,6 @@ class StatementBuilder {
     held_ = i;
     held_partial_ = p;
   }
-  SLOPE_INLINE Var<T> finish(const T& value) {
-    if (held_ == 0 && k_ == 0) return Var<T>::constant(value);
-    if (tape_.each_operation() || unfolds_ != 0) [[unlikely]] {
-      write_held();
-      return special_close(tape_, k_, n_, unfolds_, what_, value);
-    }
-    if (k_ == 0) return Var<T>(value, held_partial_, held_, epoch_, recorded_t{});
-    write_held();
-    return Var<T>(value, T(1), tape_.close_statement(k_), epoch_, recorded_t{});
-  }
-
- private:
   // Writes the held term out. Before the first term there is none: the
   // slot written then is not counted (it is overwritten or left unused).
   SLOPE_INLINE void write_held() {
@@ -687,10 +702,10 @@ SLOPE_INLINE Var<T> sum(std::span<const Var<T>> xs) {
     for (const Var<T>& x : xs) value += x.value();
     return Var<T>::constant(value);
   }
-  detail::StatementBuilder<T> statement(xs.size(), "sum");
+  detail::StatementBuilder<T> statement(xs.size(), "sum", 0);
   for (const Var<T>& x : xs) {
     value += x.value();
-    statement.add(x, T(1));
+    statement.add(x);
   }
   return statement.finish(value);
 }
@@ -710,9 +725,9 @@ SLOPE_INLINE Var<T> sum(const Var<T>& x, const Vs&... xs) {
   T value = T(0) + x.value();  // summed as sum(span) does, from 0
   ((value += xs.value()), ...);
   if (x.is_constant() && (xs.is_constant() && ...)) return Var<T>::constant(value);
-  detail::StatementBuilder<T> statement(1 + sizeof...(Vs), "sum");
-  statement.add(x, T(1));
-  (statement.add(xs, T(1)), ...);
+  detail::StatementBuilder<T> statement(1 + sizeof...(Vs), "sum", 0);
+  statement.add(x);
+  (statement.add(xs), ...);
   return statement.finish(value);
 }
 
@@ -728,12 +743,12 @@ SLOPE_INLINE Var<T> dot(std::span<const Var<T>> a, std::span<const T> b, const V
     for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i];
     return Var<T>::constant(value + c.value());
   }
-  detail::StatementBuilder<T> statement(a.size() + 1, "dot");
+  detail::StatementBuilder<T> statement(a.size() + 1, "dot", a.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
     value += a[i].value() * b[i];
     statement.add(a[i], b[i]);
   }
-  statement.add(c, T(1));
+  statement.add(c);
   return statement.finish(value + c.value());
 }
 
@@ -748,13 +763,13 @@ SLOPE_INLINE Var<T> dot(std::span<const Var<T>> a, std::span<const Var<T>> b, co
     for (std::size_t i = 0; i < a.size(); ++i) value += a[i].value() * b[i].value();
     return Var<T>::constant(value + c.value());
   }
-  detail::StatementBuilder<T> statement(2 * a.size() + 1, "dot");
+  detail::StatementBuilder<T> statement(2 * a.size() + 1, "dot", 2 * a.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
     value += a[i].value() * b[i].value();
     statement.add(a[i], b[i].value());
     statement.add(b[i], a[i].value());
   }
-  statement.add(c, T(1));
+  statement.add(c);
   return statement.finish(value + c.value());
 }
 template <class T>
@@ -805,10 +820,10 @@ SLOPE_INLINE Var<T> fma(const A& a, const B& b, const C& c) {
   const Var<T>& z = detail::as_var<T>(c);
   const T value = fma(x.value(), y.value(), z.value());
   if (x.is_constant() && y.is_constant() && z.is_constant()) return Var<T>::constant(value);
-  detail::StatementBuilder<T> statement(3, "fma");
+  detail::StatementBuilder<T> statement(3, "fma", 2);
   statement.add(x, y.value());
   statement.add(y, x.value());
-  statement.add(z, T(1));
+  statement.add(z);
   return statement.finish(value);
 }
 

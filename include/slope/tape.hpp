@@ -203,6 +203,7 @@ class Tape {
   /// memory, so it is meant for small graphs.
   void trace(bool on = true) noexcept {
     tracing_ = on;
+    each_operation_ = tracing_ || anomalies_;
     fold_tag_ = each_operation() ? ~epoch_ : epoch_;
   }
   bool tracing() const noexcept { return tracing_; }
@@ -226,12 +227,13 @@ class Tape {
   /// sweep.
   void detect_anomalies(bool on = true) noexcept {
     anomalies_ = on;
+    each_operation_ = tracing_ || anomalies_;
     fold_tag_ = each_operation() ? ~epoch_ : epoch_;
   }
   bool detecting_anomalies() const noexcept { return anomalies_; }
   /// Whether every operation records a statement of its own, with its name
   /// and value: while tracing or detecting anomalies.
-  bool each_operation() const noexcept { return tracing_ || anomalies_; }
+  bool each_operation() const noexcept { return each_operation_; }
 
   /// The name of statement i: its primitive's name ("sum", "dot", "fma"
   /// for n-ary ones) if it was recorded while tracing; otherwise "input" for
@@ -516,6 +518,7 @@ class Tape {
   std::uint64_t fold_tag_;  // epoch_, or ~epoch_ while tracing: see verify_tracing()
   bool tracing_ = false;
   bool anomalies_ = false;
+  bool each_operation_ = false;  // tracing_ || anomalies_, read as one flag per new input
   // While tracing: the name and value of each statement ("" for statements
   // recorded while not tracing).
   std::vector<std::string_view> names_;

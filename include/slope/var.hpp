@@ -93,6 +93,14 @@ struct recorded_t {
 /// respect to inputs.
 template <class T>
 class Var {
+  // Nesting (a Var of Vars on a tape of Vars, for second derivatives) would
+  // record through the inner tape with rules meant for plain numbers (zero
+  // tests by value, T(1) recording an input) and gives wrong Hessians.
+  static_assert(!is_var_v<T>,
+                "slope: Var<Var<T>> is not supported: nesting tapes for second derivatives "
+                "gives wrong results; slope's scalar types are float, double, long double and "
+                "Boost.Multiprecision numbers");
+
  public:
   using value_type = T;
   using index_type = typename Tape<T>::index_type;

@@ -50,8 +50,7 @@ class SlopeRunner {
   double gradient(const std::vector<double>& in, std::vector<double>& g) {
     tape_.activate();
     tape_.reset();
-    x_.clear();
-    for (double v : in) x_.emplace_back(v);
+    slope::inputs(in, x_);
     const Var<> y = w_ == "W1"   ? w1()
                     : w_ == "W2" ? w2()
                     : w_ == "W3" ? w3()

@@ -2,9 +2,12 @@
 // comparisons, IEEE special values.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <type_traits>
+#include <vector>
 
 #include <slope/slope.hpp>
 
@@ -287,4 +290,58 @@ TEST_CASE("fma(a, b, c) is a * b + c rounded once, recorded as one statement") {
   const double sg = 1 / (1 + std::exp(-0.3));
   const double t = std::tanh(1.7 * sg - 0.5);
   CHECK(slope::derivatives(z, slope::wrt(x))[0] == doctest::Approx((1 - t * t) * 1.7 * sg * (1 - sg)));
+}
+
+TEST_CASE("inputs in bulk are the same inputs as Vars made one by one") {
+  const std::vector<double> values = {0.5, -1.25, 3.0, 0.0};
+  auto f = [](const std::vector<Var<>>& x) { return x[0] * x[1] + slope::sin(x[2]) * x[3] + x[0]; };
+  Tape tape;
+  std::vector<Var<>> one_by_one;
+  for (double v : values) one_by_one.emplace_back(v);
+  const std::vector<double> g1 = slope::gradient(f(one_by_one), one_by_one);
+  const std::size_t statements = tape.size();
+  tape.reset();
+  std::vector<Var<>> bulk = slope::inputs(values);
+  CHECK(tape.size() == values.size());  // numbered consecutively from the first free index
+  REQUIRE(bulk.size() == values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    CHECK(bulk[i].value() == values[i]);
+    CHECK(bulk[i].is_input());
+    CHECK(bulk[i].partial() == 1.0);
+    CHECK(bulk[i].tag() == tape.epoch());
+    CHECK(bulk[i].index() == one_by_one[i].index());
+    CHECK(tape.is_input(bulk[i].index()));
+  }
+  CHECK(slope::gradient(f(bulk), bulk) == g1);
+  CHECK(tape.size() == statements);
+  // Into a reused vector, after other statements, on a tape that has to grow.
+  Tape small;
+  Var<> before = 2.0;
+  Var<> y = before * before;  // folds: records nothing
+  std::vector<double> many(5000);
+  for (std::size_t i = 0; i < many.size(); ++i) many[i] = 0.001 * double(i);
+  std::vector<Var<>> xs(3);
+  slope::inputs(many, xs);
+  REQUIRE(xs.size() == many.size());
+  CHECK(xs.front().index() == before.index() + 1);
+  CHECK(xs.back().index() == before.index() + many.size());
+  const std::vector<double> g = slope::gradient(slope::sum(xs) * y, xs);
+  CHECK(std::all_of(g.begin(), g.end(), [](double d) { return d == 4.0; }));
+  CHECK(slope::derivatives(slope::sum(xs) * y, slope::wrt(before))[0] ==
+        doctest::Approx(2 * 2.0 * std::accumulate(many.begin(), many.end(), 0.0)));
+  // Traced: each input is named, with its value.
+  Tape traced;
+  traced.trace();
+  const std::vector<Var<>> t = slope::inputs(std::vector{1.5, -2.0});
+  CHECK(traced.name(t[1].index()) == "input");
+  CHECK(traced.value(t[1].index()) == -2.0);
+  // Errors: sizes that differ, no tape.
+  std::vector<Var<>> two(2);
+  CHECK_THROWS_AS(slope::inputs(std::span<const double>(many), std::span<Var<>>(two)),
+                  slope::argument_error);
+  CHECK(two[0].is_constant());
+  traced.deactivate();
+  small.deactivate();
+  tape.deactivate();
+  CHECK_THROWS_AS((void)slope::inputs(values), slope::tape_error);
 }

@@ -325,6 +325,19 @@ class Tape {
     end_ptr_[statements_] = static_cast<index_type>(operands_);
     return static_cast<index_type>(statements_++);
   }
+  /// Records n inputs at once and returns the first one's index (the others
+  /// follow it). Throws slope::tape_error past the 32-bit index space, and
+  /// std::bad_alloc if growing fails; either way nothing is recorded.
+  index_type new_inputs(std::size_t n) {
+    if (n > statement_capacity_ - statements_) {
+      if (n > max_size - statements_) detail::throw_full(statements_ + n, operands_);
+      grow(statements_ + n, operands_);
+    }
+    std::fill_n(end_ptr_ + statements_, n, static_cast<index_type>(operands_));
+    const std::size_t first = statements_;
+    statements_ += n;
+    return static_cast<index_type>(first);
+  }
   /// Records a statement with one operand.
   index_type record(index_type a, const T& da) {
     make_room(1);

@@ -74,6 +74,9 @@ namespace detail {
 struct recorded_t {
   explicit recorded_t() = default;
 };
+struct input_t {
+  explicit input_t() = default;
+};
 }  // namespace detail
 
 /// An active (or constant) number of scalar type T (double by default).
@@ -93,6 +96,14 @@ struct recorded_t {
 /// respect to inputs.
 template <class T>
 class Var {
+  // Nesting (a Var of Vars on a tape of Vars, for second derivatives) would
+  // record through the inner tape with rules meant for plain numbers (zero
+  // tests by value, T(1) recording an input) and gives wrong Hessians.
+  static_assert(!is_var_v<T>,
+                "slope: Var<Var<T>> is not supported: nesting tapes for second derivatives "
+                "gives wrong results; slope's scalar types are float, double, long double and "
+                "Boost.Multiprecision numbers");
+
  public:
   using value_type = T;
   using index_type = typename Tape<T>::index_type;
@@ -123,6 +134,10 @@ class Var {
   Var(const T& value, const T& partial, index_type index, std::uint64_t tag,
       detail::recorded_t) noexcept
       : value_(value), partial_(partial), index_(index), tag_(tag) {}
+  /// Low level: the input recorded as statement `index` of the recording
+  /// tagged `tag` (see slope::inputs).
+  Var(const T& value, index_type index, std::uint64_t tag, detail::input_t) noexcept
+      : value_(value), index_(index), input_(1), tag_(tag) {}
 
   const T& value() const noexcept { return value_; }
   /// d(this)/d(statement index()): 1 for inputs and recorded results.
@@ -181,6 +196,55 @@ Var(U) -> Var<double>;
 // guides of the two converting constructors ambiguous.)
 template <std::floating_point U>
 Var(U) -> Var<U>;
+
+// ----------------------------------------------------- inputs in bulk ----
+
+namespace detail {
+[[noreturn]] void throw_size_mismatch(const char* what, std::size_t a, std::size_t b);
+}
+
+/// Makes out[i] a new input with value values[i] on the thread's active
+/// tape, for every i: what `out[i] = Var<T>(values[i])` does, in one step
+/// (one look-up of the tape, one reservation, one loop), with the inputs
+/// numbered consecutively in order. Throws slope::argument_error if the
+/// sizes differ and slope::tape_error if no tape is active (out is then
+/// unchanged).
+template <class T>
+void inputs(std::span<const T> values, std::span<Var<T>> out) {
+  if (values.size() != out.size())
+    detail::throw_size_mismatch("inputs", values.size(), out.size());
+  Tape<T>& tape = Tape<T>::current("creating inputs");
+  using index_type = typename Tape<T>::index_type;
+  const index_type first = tape.new_inputs(values.size());
+  const std::uint64_t tag = tape.epoch();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out[i] = Var<T>(values[i], static_cast<index_type>(first + i), tag, detail::input_t{});
+  if (tape.each_operation()) [[unlikely]]
+    for (std::size_t i = 0; i < values.size(); ++i)
+      tape.annotate(static_cast<index_type>(first + i), "input", values[i]);
+}
+/// inputs(values, out) into a vector resized to values.size() (a vector
+/// reused across recordings keeps its memory).
+template <class T>
+void inputs(std::span<const T> values, std::vector<Var<T>>& out) {
+  out.resize(values.size());
+  inputs(values, std::span<Var<T>>(out));
+}
+template <class T>
+void inputs(const std::vector<T>& values, std::vector<Var<T>>& out) {
+  inputs(std::span<const T>(values), out);
+}
+/// A new input for each of values, in order (see inputs(values, out)).
+template <class T>
+std::vector<Var<T>> inputs(std::span<const T> values) {
+  std::vector<Var<T>> out(values.size());
+  inputs(values, std::span<Var<T>>(out));
+  return out;
+}
+template <class T>
+std::vector<Var<T>> inputs(const std::vector<T>& values) {
+  return inputs(std::span<const T>(values));
+}
 
 // -------------------------------------------------------- applying primitives ----
 
@@ -574,7 +638,6 @@ bool any_active(std::span<const Var<T>> xs) {
     if (!x.is_constant()) return true;
   return false;
 }
-[[noreturn]] void throw_size_mismatch(const char* what, std::size_t a, std::size_t b);
 
 /// Builds one statement with up to n operands directly in the tape, of which
 /// up to `inexact` are added with a local partial other than 1 (add(x,

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -335,6 +336,15 @@ TEST_CASE("inputs in bulk are the same inputs as Vars made one by one") {
   const std::vector<Var<>> t = slope::inputs(std::vector{1.5, -2.0});
   CHECK(traced.name(t[1].index()) == "input");
   CHECK(traced.value(t[1].index()) == -2.0);
+  // Any contiguous range of numbers, into a span or array of Vars.
+  std::array<double, 3> arr = {0.25, 0.5, 0.75};
+  std::array<Var<>, 3> into;
+  slope::inputs(arr, into);
+  CHECK(into[2].value() == 0.75);
+  CHECK(into[2].is_input());
+  CHECK(slope::inputs(std::span<double>(arr)).size() == 3);
+  slope::inputs(std::span<const double>(arr), std::span<Var<>>(into));
+  CHECK(into[0].index() + 2 == into[2].index());
   // Errors: sizes that differ, no tape.
   std::vector<Var<>> two(2);
   CHECK_THROWS_AS(slope::inputs(std::span<const double>(many), std::span<Var<>>(two)),
@@ -344,4 +354,7 @@ TEST_CASE("inputs in bulk are the same inputs as Vars made one by one") {
   small.deactivate();
   tape.deactivate();
   CHECK_THROWS_AS((void)slope::inputs(values), slope::tape_error);
+  std::vector<Var<>> kept(2);
+  CHECK_THROWS_AS(slope::inputs(values, kept), slope::tape_error);
+  CHECK(kept.size() == 2);  // untouched
 }

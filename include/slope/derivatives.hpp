@@ -140,7 +140,7 @@ ValueAndGradient<T> value_and_gradient(F&& f, std::span<const T> x, Tape<T>& tap
     }
   } activation{previous, tape};
   tape.reset();
-  const std::vector<Var<T>> vars = inputs(x);
+  const std::vector<Var<T>> vars = slope::inputs(x);
   const auto y = f(std::as_const(vars));
   ValueAndGradient<T> r{T{}, std::vector<T>(x.size())};
   if constexpr (is_var_v<decltype(y)>) {

@@ -12,6 +12,7 @@
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>
+#include <ranges>
 #include <ostream>
 #include <span>
 #include <string_view>
@@ -207,8 +208,8 @@ namespace detail {
 /// tape, for every i: what `out[i] = Var<T>(values[i])` does, in one step
 /// (one look-up of the tape, one reservation, one loop), with the inputs
 /// numbered consecutively in order. Throws slope::argument_error if the
-/// sizes differ and slope::tape_error if no tape is active (out is then
-/// unchanged).
+/// sizes differ and slope::tape_error if no tape is active; whatever it
+/// throws, out is unchanged.
 template <class T>
 void inputs(std::span<const T> values, std::span<Var<T>> out) {
   if (values.size() != out.size())
@@ -216,34 +217,53 @@ void inputs(std::span<const T> values, std::span<Var<T>> out) {
   Tape<T>& tape = Tape<T>::current("creating inputs");
   using index_type = typename Tape<T>::index_type;
   const index_type first = tape.new_inputs(values.size());
-  const std::uint64_t tag = tape.epoch();
-  for (std::size_t i = 0; i < values.size(); ++i)
-    out[i] = Var<T>(values[i], static_cast<index_type>(first + i), tag, detail::input_t{});
   if (tape.each_operation()) [[unlikely]]
     for (std::size_t i = 0; i < values.size(); ++i)
       tape.annotate(static_cast<index_type>(first + i), "input", values[i]);
+  const std::uint64_t tag = tape.epoch();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out[i] = Var<T>(values[i], static_cast<index_type>(first + i), tag, detail::input_t{});
+}
+
+namespace detail {
+/// A contiguous range of plain numbers (a vector, an array, a span) that
+/// inputs() accepts; integers are left out, as Var<int> is no Var to record.
+template <class R>
+concept InputValues = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                      !is_var_v<std::ranges::range_value_t<R>> &&
+                      !std::integral<std::ranges::range_value_t<R>>;
+template <class R>
+using input_scalar_t = std::remove_cv_t<std::ranges::range_value_t<R>>;
+template <class R>
+std::span<const input_scalar_t<R>> input_span(const R& values) {
+  return {std::ranges::data(values), std::ranges::size(values)};
+}
+}  // namespace detail
+
+/// inputs(values, out) for any contiguous range of numbers and a span of
+/// Vars (a std::vector or std::array of Vars converts to it).
+template <detail::InputValues R>
+void inputs(const R& values, std::span<Var<detail::input_scalar_t<R>>> out) {
+  inputs(detail::input_span(values), out);
 }
 /// inputs(values, out) into a vector resized to values.size() (a vector
-/// reused across recordings keeps its memory).
-template <class T>
-void inputs(std::span<const T> values, std::vector<Var<T>>& out) {
-  out.resize(values.size());
-  inputs(values, std::span<Var<T>>(out));
+/// reused across recordings keeps its memory). Nothing changes if it throws.
+template <detail::InputValues R>
+void inputs(const R& values, std::vector<Var<detail::input_scalar_t<R>>>& out) {
+  using T = detail::input_scalar_t<R>;
+  (void)Tape<T>::current("creating inputs");  // throws before out is touched
+  out.resize(std::ranges::size(values));
+  inputs(detail::input_span(values), std::span<Var<T>>(out));
 }
-template <class T>
-void inputs(const std::vector<T>& values, std::vector<Var<T>>& out) {
-  inputs(std::span<const T>(values), out);
-}
-/// A new input for each of values, in order (see inputs(values, out)).
-template <class T>
-std::vector<Var<T>> inputs(std::span<const T> values) {
-  std::vector<Var<T>> out(values.size());
-  inputs(values, std::span<Var<T>>(out));
+/// A new input for each of values (any contiguous range of numbers: a
+/// std::vector, std::array, span), in order: see inputs(values, out).
+template <detail::InputValues R>
+std::vector<Var<detail::input_scalar_t<R>>> inputs(const R& values) {
+  using T = detail::input_scalar_t<R>;
+  (void)Tape<T>::current("creating inputs");
+  std::vector<Var<T>> out(std::ranges::size(values));
+  inputs(detail::input_span(values), std::span<Var<T>>(out));
   return out;
-}
-template <class T>
-std::vector<Var<T>> inputs(const std::vector<T>& values) {
-  return inputs(std::span<const T>(values));
 }
 
 // -------------------------------------------------------- applying primitives ----
@@ -288,7 +308,9 @@ template <class T>
 /// subnormal or infinite: then the caller records a statement instead, so
 /// that folding never loses what a statement would keep. With Exact (the
 /// local derivative is +1 or -1, as for add, sub and neg) the product is
-/// exact and always folds: nothing is tested.
+/// exact and always folds: nothing is tested, and a subnormal partial folds
+/// too (exactly; the test would record a statement for it, which can only
+/// round differently later).
 template <bool Exact = false, class T>
 SLOPE_INLINE bool chain(const T& local, const T& partial, T& out) {
   const T product = local * partial;

@@ -330,6 +330,14 @@ TEST_CASE("inputs in bulk are the same inputs as Vars made one by one") {
   CHECK(std::all_of(g.begin(), g.end(), [](double d) { return d == 4.0; }));
   CHECK(slope::derivatives(slope::sum(xs) * y, slope::wrt(before))[0] ==
         doctest::Approx(2 * 2.0 * std::accumulate(many.begin(), many.end(), 0.0)));
+  // The tape grows as it would for the inputs made one by one.
+  {
+    Tape one;
+    for (double v : many) (void)Var<>(v);
+    Tape two;
+    (void)slope::inputs(many);
+    CHECK(two.memory() == one.memory());
+  }
   // Traced: each input is named, with its value.
   Tape traced;
   traced.trace();

@@ -331,7 +331,11 @@ class Tape {
   index_type new_inputs(std::size_t n) {
     if (n > statement_capacity_ - statements_) {
       if (n > max_size - statements_) detail::throw_full(statements_ + n, operands_);
-      grow(statements_ + n, operands_);
+      // The capacity n inputs made one by one would reach (doubling), so
+      // that what follows them does not double it again at once.
+      std::size_t capacity = std::max(statement_capacity_, std::size_t(1024));
+      while (capacity < statements_ + n) capacity = std::min(max_size, 2 * capacity);
+      grow(capacity, operands_);
     }
     std::fill_n(end_ptr_ + statements_, n, static_cast<index_type>(operands_));
     const std::size_t first = statements_;

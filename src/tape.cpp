@@ -68,6 +68,10 @@ void throw_size_mismatch(const char* what, std::size_t a, std::size_t b) {
   throw argument_error(fmt::format("slope::{}: the operands have different sizes, {} and {}", what, a, b));
 }
 
+void throw_matrix_index(std::size_t i, std::size_t j, std::size_t rows, std::size_t cols) {
+  throw argument_error(fmt::format("slope::Matrix: the element ({}, {}) is out of range for a {} x {} matrix", i, j, rows, cols));
+}
+
 void throw_not_input(std::uint32_t index, bool statement_is_input) {
   throw tape_error(fmt::format(
       "slope: derivatives with respect to a Var that is not an input: it is {} {}; slope "

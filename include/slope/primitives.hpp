@@ -91,6 +91,9 @@ inline double tanh_small(double x) {
   const double r = (p0 + p1 * t2) + (p2 + p3 * t2) * t4 + (p4 + c[10] * t2) * t8;
   return x + x * (t * r);
 }
+/// tanh(x) as slope::Tanh evaluates it (defined after Tanh).
+template <class T>
+T tanh_value(const T& x);
 }  // namespace detail
 
 // ============================================================ activations ==
@@ -132,6 +135,16 @@ struct Sigmoid {
     // information about 1 - a = a e^-z, so that factor is recomputed.
     if (z < T(0)) return a * (T(1) - a);
     return a * a * exp(-z);
+  }
+  /// sigmoid''(z) = a(1 - a)(1 - 2a) = -sigmoid'(z) tanh(z/2): 1 - 2a cancels
+  /// near z = 0, where sigmoid'' has its zero; tanh(z/2) does not.
+  template <class T>
+  T second_derivative(const T& z, const T& /*a*/, const T& d) const {
+    using std::abs;
+    // Below 2^-500, tanh(z/2) is z/2 to far below an ULP, and z/2 would round
+    // for a subnormal z: -z (d/2), rounded once.
+    if (abs(z) < T(3e-151)) return -(z * T(d / T(2)));
+    return -(d * detail::tanh_value(T(z / T(2))));
   }
 };
 
@@ -188,7 +201,17 @@ struct Tanh {
     const T e = exp(T(-2) * abs(z));
     return T(4) * e / (T(1) + e * (T(2) + e));
   }
+  /// tanh''(z) = -2a(1 - a^2) = -2 a tanh'(z), from the accurate a and tanh'.
+  template <class T>
+  T second_derivative(const T& /*z*/, const T& a, const T& d) const {
+    return T(-2) * a * d;
+  }
 };
+
+template <class T>
+T detail::tanh_value(const T& x) {
+  return Tanh{}.eval(x).value;
+}
 
 /// relu(z) = max(0, z).
 /// relu'(z) = 0 for z < 0, 1 for z > 0; at the kink z = 0 (and -0) it is
@@ -211,6 +234,11 @@ struct Relu {
     if (z < T(0)) return T(0);
     if (z > T(0)) return T(1);
     return z == T(0) ? T(at_kink) : z;  // NaN stays NaN
+  }
+  /// relu''(z) = 0 everywhere, the kink included (NaN stays NaN).
+  template <class T>
+  T second_derivative(const T& z, const T& /*a*/, const T& /*d*/) const {
+    return z != z ? z : T(0);
   }
 };
 
@@ -235,6 +263,11 @@ struct LeakyRelu {
     if (z < T(0)) return T(slope);
     if (z > T(0)) return T(1);
     return z == T(0) ? T(at_kink) : z;
+  }
+  /// leaky_relu''(z) = 0 everywhere, the kink included (NaN stays NaN).
+  template <class T>
+  T second_derivative(const T& z, const T& /*a*/, const T& /*d*/) const {
+    return z != z ? z : T(0);
   }
 };
 
@@ -264,6 +297,11 @@ struct Softplus {
   template <class T>
   T derivative(const T& z, const T& /*a*/) const {
     return eval(z).derivative;
+  }
+  /// softplus''(z) = sigmoid'(z).
+  template <class T>
+  T second_derivative(const T& z, const T& /*a*/, const T& /*d*/) const {
+    return Sigmoid{}.eval(z).derivative;
   }
 };
 
@@ -315,6 +353,14 @@ struct BinaryCrossEntropy {
   T derivative(const T& a, const T& /*value*/) const {
     return eval(a).derivative;
   }
+  /// d^2/da^2 = y/a^2 + (1 - y)/(1 - a)^2: the square of the derivative
+  /// (-1/a or 1/(1 - a)) for a label.
+  template <class T>
+  T second_derivative(const T& a, const T& /*value*/, const T& d) const {
+    if (target == 1.0 || target == 0.0) return d * d;
+    const T y(target), b = T(1) - a;
+    return y / (a * a) + (T(1) - y) / (b * b);
+  }
 };
 
 // ============================================================ elementary ===
@@ -332,6 +378,11 @@ struct Exp {
   }
   template <class T>
   T derivative(const T& /*x*/, const T& a) const {
+    return a;
+  }
+  /// exp''(x) = a.
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& a, const T& /*d*/) const {
     return a;
   }
 };
@@ -366,6 +417,11 @@ struct Exp2 {
         return T(2) * (boost::math::constants::ln_two<T>() * forward(T(x - T(1))));
     return boost::math::constants::ln_two<T>() * a;
   }
+  /// exp2''(x) = ln(2)^2 a = ln(2) exp2'(x).
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& /*a*/, const T& d) const {
+    return boost::math::constants::ln_two<T>() * d;
+  }
 };
 
 /// expm1(x) = e^x - 1.  expm1'(x) = e^x, evaluated as a + 1 where that is
@@ -387,6 +443,11 @@ struct Expm1 {
     if (x > T(-0.6931471805599453)) return a + T(1);
     return exp(x);
   }
+  /// expm1''(x) = e^x = expm1'(x).
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& /*a*/, const T& d) const {
+    return d;
+  }
 };
 
 /// log(x), the natural logarithm.  log'(x) = 1/x.  Domain: x > 0
@@ -406,6 +467,11 @@ struct Log {
   T derivative(const T& x, const T& /*a*/) const {
     return T(1) / detail::unsigned_zero(x);
   }
+  /// log''(x) = -1/x^2 = -log'(x)/x.
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return -(d / detail::unsigned_zero(x));
+  }
 };
 
 /// log2(x).  log2'(x) = 1/(x ln 2).  Domain: x > 0 (+inf at either zero, as log).
@@ -422,6 +488,11 @@ struct Log2 {
   template <class T>
   T derivative(const T& x, const T& /*a*/) const {
     return boost::math::constants::log2_e<T>() / detail::unsigned_zero(x);
+  }
+  /// log2''(x) = -1/(x^2 ln 2) = -log2'(x)/x.
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return -(d / detail::unsigned_zero(x));
   }
 };
 
@@ -440,6 +511,11 @@ struct Log10 {
   T derivative(const T& x, const T& /*a*/) const {
     return boost::math::constants::log10_e<T>() / detail::unsigned_zero(x);
   }
+  /// log10''(x) = -1/(x^2 ln 10) = -log10'(x)/x.
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return -(d / detail::unsigned_zero(x));
+  }
 };
 
 /// log1p(x) = log(1 + x).  log1p'(x) = 1/(1 + x).  Domain: x > -1.
@@ -456,6 +532,11 @@ struct Log1p {
   template <class T>
   T derivative(const T& x, const T& /*a*/) const {
     return T(1) / (T(1) + x);  // 1 + x is exact for x in [-1, -1/2]
+  }
+  /// log1p''(x) = -1/(1 + x)^2 = -log1p'(x)^2.
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& /*a*/, const T& d) const {
+    return -(d * d);
   }
 };
 
@@ -475,6 +556,11 @@ struct Sqrt {
   template <class T>
   T derivative(const T& /*x*/, const T& a) const {
     return T(0.5) / detail::unsigned_zero(a);
+  }
+  /// sqrt''(x) = -1/(4 x^(3/2)) = -sqrt'(x)/(2x) (-inf at 0).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return -(d / (T(2) * detail::unsigned_zero(x)));
   }
 };
 
@@ -502,6 +588,11 @@ struct Cbrt {
     }
     return a / (T(3) * x);
   }
+  /// cbrt''(x) = -2/(9 x^(5/3)) = -2 cbrt'(x)/(3x).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return T(-2) * d / (T(3) * x);
+  }
 };
 
 /// sin(x).  sin'(x) = cos(x).  Domain: all reals.
@@ -520,6 +611,11 @@ struct Sin {
   T derivative(const T& x, const T& /*a*/) const {
     using std::cos;
     return cos(x);
+  }
+  /// sin''(x) = -sin(x) = -a.
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& a, const T& /*d*/) const {
+    return -a;
   }
 };
 
@@ -540,6 +636,11 @@ struct Cos {
     using std::sin;
     return -sin(x);
   }
+  /// cos''(x) = -cos(x) = -a.
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& a, const T& /*d*/) const {
+    return -a;
+  }
 };
 
 /// tan(x).  tan'(x) = 1 + a^2.  Domain: all reals except the poles
@@ -558,6 +659,11 @@ struct Tan {
   template <class T>
   T derivative(const T& /*x*/, const T& a) const {
     return T(1) + a * a;
+  }
+  /// tan''(x) = 2a(1 + a^2) = 2 a tan'(x).
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& a, const T& d) const {
+    return T(2) * a * d;
   }
 };
 
@@ -578,6 +684,11 @@ struct Asin {
     using std::sqrt;
     return T(1) / sqrt((T(1) - x) * (T(1) + x));  // no cancellation near +-1
   }
+  /// asin''(x) = x/(1 - x^2)^(3/2) = x asin'(x)/((1 - x)(1 + x)).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return x * d / ((T(1) - x) * (T(1) + x));
+  }
 };
 
 /// acos(x).  acos'(x) = -1/sqrt((1 - x)(1 + x)).  Domain: [-1, 1].
@@ -595,6 +706,11 @@ struct Acos {
   T derivative(const T& x, const T& /*a*/) const {
     using std::sqrt;
     return T(-1) / sqrt((T(1) - x) * (T(1) + x));
+  }
+  /// acos''(x) = -x/(1 - x^2)^(3/2) = x acos'(x)/((1 - x)(1 + x)).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return x * d / ((T(1) - x) * (T(1) + x));
   }
 };
 
@@ -620,6 +736,12 @@ struct Atan {
     }
     return T(1) / (T(1) + x * x);
   }
+  /// atan''(x) = -2x/(1 + x^2)^2 = -2 (x atan'(x)) atan'(x) (x d first, so
+  /// that d^2 cannot underflow where the result is a normal number).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return T(-2) * (x * d) * d;
+  }
 };
 
 /// sinh(x).  sinh'(x) = cosh(x).  Domain: all reals.
@@ -638,6 +760,11 @@ struct Sinh {
     using std::cosh;
     return cosh(x);
   }
+  /// sinh''(x) = sinh(x) = a.
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& a, const T& /*d*/) const {
+    return a;
+  }
 };
 
 /// cosh(x).  cosh'(x) = sinh(x).  Domain: all reals.
@@ -655,6 +782,11 @@ struct Cosh {
   T derivative(const T& x, const T& /*a*/) const {
     using std::sinh;
     return sinh(x);
+  }
+  /// cosh''(x) = cosh(x) = a.
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& a, const T& /*d*/) const {
+    return a;
   }
 };
 
@@ -675,6 +807,11 @@ struct Asinh {
     using std::hypot;
     return T(1) / hypot(T(1), x);
   }
+  /// asinh''(x) = -x/(1 + x^2)^(3/2) = -(x asinh'(x)) asinh'(x)^2.
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return -(x * d) * d * d;
+  }
 };
 
 /// acosh(x).  acosh'(x) = 1/(sqrt(x - 1) sqrt(x + 1)).  Domain: x >= 1
@@ -694,6 +831,11 @@ struct Acosh {
     using std::sqrt;
     return T(1) / (sqrt(x - T(1)) * sqrt(x + T(1)));
   }
+  /// acosh''(x) = -x/(x^2 - 1)^(3/2) = -(x acosh'(x)) acosh'(x)^2 (-inf at 1).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return -(x * d) * d * d;
+  }
 };
 
 /// atanh(x).  atanh'(x) = 1/((1 - x)(1 + x)).  Domain: (-1, 1).
@@ -710,6 +852,11 @@ struct Atanh {
   template <class T>
   T derivative(const T& x, const T& /*a*/) const {
     return T(1) / ((T(1) - x) * (T(1) + x));
+  }
+  /// atanh''(x) = 2x/(1 - x^2)^2 = 2 (x atanh'(x)) atanh'(x).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    return T(2) * (x * d) * d;
   }
 };
 
@@ -736,6 +883,12 @@ struct Erf {
     const T lo = fma(x, x, -hi);  // x^2 = hi + lo exactly
     return detail::constant_two_div_root_pi<T>() * exp(-hi) * (T(1) - lo);
   }
+  /// erf''(x) = -2x erf'(x) (0 where erf'(x) is, for |x| up to infinity).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    if (d == T(0)) return T(0);
+    return T(-2) * x * d;
+  }
 };
 
 /// erfc(x) = 1 - erf(x).  erfc'(x) = -2/sqrt(pi) e^(-x^2).  Domain: all reals.
@@ -752,6 +905,11 @@ struct Erfc {
   template <class T>
   T derivative(const T& x, const T& a) const {
     return -Erf{}.derivative(x, a);
+  }
+  /// erfc''(x) = 2x erf'(x) = -2x erfc'(x).
+  template <class T>
+  T second_derivative(const T& x, const T& a, const T& d) const {
+    return Erf{}.second_derivative(x, a, d);
   }
 };
 
@@ -775,6 +933,11 @@ struct Abs {
     if (x > T(0)) return T(1);
     return x == T(0) ? T(at_kink) : x;
   }
+  /// abs''(x) = 0 everywhere, the kink included (NaN stays NaN).
+  template <class T>
+  T second_derivative(const T& x, const T& /*a*/, const T& /*d*/) const {
+    return x != x ? x : T(0);
+  }
 };
 
 /// -x.  Derivative -1.  Domain: all reals.
@@ -792,6 +955,11 @@ struct Negate {
   template <class T>
   T derivative(const T& /*x*/, const T& /*a*/) const {
     return T(-1);
+  }
+  /// neg''(x) = 0.
+  template <class T>
+  T second_derivative(const T& /*x*/, const T& /*a*/, const T& /*d*/) const {
+    return T(0);
   }
 };
 
@@ -817,6 +985,11 @@ struct Add {
   }
   static constexpr bool kink(double, double) { return false; }
   static constexpr bool in_domain(double, double) { return true; }
+  /// Second partials {f_11, f_12, f_22} = {0, 0, 0}.
+  template <class T>
+  std::array<T, 3> second_derivative(const T&, const T&, const T&) const {
+    return {T(0), T(0), T(0)};
+  }
 };
 
 /// x1 - x2.  Partials 1, -1.  Domain: all reals.
@@ -835,6 +1008,11 @@ struct Subtract {
   }
   static constexpr bool kink(double, double) { return false; }
   static constexpr bool in_domain(double, double) { return true; }
+  /// Second partials {0, 0, 0}.
+  template <class T>
+  std::array<T, 3> second_derivative(const T&, const T&, const T&) const {
+    return {T(0), T(0), T(0)};
+  }
 };
 
 /// x1 * x2.  Partials x2, x1.  Domain: all reals.
@@ -851,6 +1029,11 @@ struct Multiply {
   }
   static constexpr bool kink(double, double) { return false; }
   static constexpr bool in_domain(double, double) { return true; }
+  /// Second partials {f_11, f_12, f_22} = {0, 1, 0}.
+  template <class T>
+  std::array<T, 3> second_derivative(const T&, const T&, const T&) const {
+    return {T(0), T(1), T(0)};
+  }
 };
 
 /// x1 / x2.  Partials 1/x2, -y/x2.  Domain: x2 != 0. Where 1/x2 overflows
@@ -873,6 +1056,13 @@ struct Divide {
   }
   static constexpr bool kink(double, double) { return false; }
   static constexpr bool in_domain(double, double b) { return b != 0; }
+  /// Second partials {0, -1/x2^2, 2y/x2^2}, formed by divisions (-(1/x2)/x2,
+  /// 2(y/x2)/x2) so that they do not overflow early; f_22 is 0 where y is.
+  template <class T>
+  std::array<T, 3> second_derivative(const T&, const T& b, const T& y) const {
+    const T r = T(1) / b;
+    return {T(0), T(-(r / b)), y == T(0) ? T(0) : T(T(2) * (y / b) / b)};
+  }
 };
 
 /// pow(x, p) = x^p.  Partials p x^(p-1) and log(x) x^p.
@@ -924,6 +1114,28 @@ struct Pow {
   }
   static constexpr bool kink(double, double) { return false; }
   static constexpr bool in_domain(double x, double) { return x > 0; }
+  /// Second partials f_xx = p(p - 1) x^(p-2), f_xp = x^(p-1)(1 + p log x),
+  /// f_pp = log(x)^2 x^p; with y = x^p, the powers are y/x and y/x^2 where y
+  /// is a normal number and x is not 0 (otherwise pow itself). f_xx is 0 for
+  /// p = 0 and p = 1 (x^p linear in x) and f_xp, f_pp are 0 where x^(p-1),
+  /// x^p are (0^p is constant in p for p > 0).
+  template <class T>
+  std::array<T, 3> second_derivative(const T& x, const T& p, const T& y) const {
+    using std::abs;
+    using std::isfinite;
+    using std::log;
+    using std::pow;
+    if (x != x || p != p) return {T(x + p), T(x + p), T(x + p)};  // NaN
+    const bool direct = x != T(0) && isfinite(y) && abs(y) >= T(std::numeric_limits<double>::min());
+    const T y_x = direct ? T(y / x) : T(pow(x, T(p - T(1))));  // x^(p-1)
+    const T fxx = p == T(0) || p == T(1) ? T(0)
+                  : direct              ? T(p * (p - T(1)) * (y_x / x))
+                                        : T(p * (p - T(1)) * pow(x, T(p - T(2))));
+    const T lx = y_x == T(0) && y == T(0) ? T(0) : T(log(x));
+    const T fxp = y_x == T(0) ? T(0) : T(y_x * (T(1) + p * lx));
+    const T fpp = y == T(0) ? T(0) : T(lx * lx * y);
+    return {fxx, fxp, fpp};
+  }
 };
 
 /// min(x1, x2).  Partials (1, 0) where x1 < x2, (0, 1) where x2 < x1; at a tie
@@ -944,6 +1156,11 @@ struct Min {
   }
   static constexpr bool kink(double a, double b) { return a == b; }
   static constexpr bool in_domain(double, double) { return true; }
+  /// Second partials {0, 0, 0}, at a tie too.
+  template <class T>
+  std::array<T, 3> second_derivative(const T&, const T&, const T&) const {
+    return {T(0), T(0), T(0)};
+  }
 };
 
 /// max(x1, x2).  Partials (1, 0) where x1 > x2, (0, 1) where x2 > x1; at a tie
@@ -964,6 +1181,11 @@ struct Max {
   }
   static constexpr bool kink(double a, double b) { return a == b; }
   static constexpr bool in_domain(double, double) { return true; }
+  /// Second partials {0, 0, 0}, at a tie too.
+  template <class T>
+  std::array<T, 3> second_derivative(const T&, const T&, const T&) const {
+    return {T(0), T(0), T(0)};
+  }
 };
 
 // ================================================================= lists ===

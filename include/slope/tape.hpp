@@ -38,17 +38,10 @@
 #include <utility>
 #include <vector>
 
+#include "slope/config.hpp"
+#include "slope/dual.hpp"
 #include "slope/error.hpp"
 
-// The recording path (Tape::record, verify, the Var operators and apply) is
-// small and runs for every operation: it is always inlined. GCC's heuristics
-// otherwise leave some of it out of line in a large translation unit, which
-// costs tens of percent on a chain of operations.
-#if defined(__GNUC__) || defined(__clang__)
-#define SLOPE_INLINE [[gnu::always_inline]] inline
-#else
-#define SLOPE_INLINE inline
-#endif
 
 namespace slope {
 
@@ -108,7 +101,9 @@ std::string number_string(double x);
 std::string number_string(long double x);
 template <class T>
 std::string number_string_of(const T& x) {
-  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
+  if constexpr (is_dual_v<T>)
+    return number_string_of(x.value()) + " + " + number_string_of(x.tangent()) + " eps";
+  else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>)
     return number_string(double(x));
   else
     return number_string(static_cast<long double>(x));
@@ -623,19 +618,35 @@ void Tape<T>::sweep(index_type output, const T& seed) {
     // Inputs (no operands) are passed over at once. Skipping zero adjoints
     // is what keeps a statement the output does not depend on (say sqrt at
     // 0, partial +inf) from writing 0 * inf = NaN.
-    if (lo != hi && a != T(0)) {
+    if (lo != hi && !detail::is_zero(a)) {
       // Operand j receives partial[j] * a. Under an infinite (or NaN) adjoint
       // a zero partial still carries nothing, instead of inf * 0 = NaN (as
       // in sqrt(x) * 0 at x = 0): that test is compiled into the rare loop
       // only.
       auto spread = [&](auto careful) {
         for (std::size_t j = lo; j < hi; ++j) {
-          if constexpr (decltype(careful)::value)
-            if (partial[j] == T(0)) continue;
-          adj[arg[j]] += partial[j] * a;
+          if constexpr (decltype(careful)::value) {
+            if (detail::is_zero(partial[j])) continue;
+            adj[arg[j]] += detail::careful_product(partial[j], a);
+          } else if constexpr (is_dual_v<T>) {
+            // A Dual adjoint can be 0 in value with a tangent, or the reverse,
+            // and a partial infinite in one component: a product with a
+            // non-finite component is formed again, dropping zero factors.
+            T c = partial[j] * a;
+            if (!detail::all_finite(c)) [[unlikely]]
+              c = detail::careful_product(partial[j], a);
+            adj[arg[j]] += c;
+          } else {
+            adj[arg[j]] += partial[j] * a;
+          }
         }
       };
-      if (!(abs(a) <= std::numeric_limits<T>::max())) [[unlikely]]
+      bool finite;
+      if constexpr (is_dual_v<T>)
+        finite = detail::all_finite(a);
+      else
+        finite = abs(a) <= std::numeric_limits<T>::max();  // false for NaN too
+      if (!finite) [[unlikely]]
         spread(std::true_type{});
       else
         spread(std::false_type{});
@@ -646,14 +657,13 @@ void Tape<T>::sweep(index_type output, const T& seed) {
 
 template <class T>
 void Tape<T>::check_recorded(index_type i, std::span<const T> operands) const {
-  using std::isfinite;
-  using std::isnan;
+  using detail::all_finite;
   const std::size_t lo = end_ptr_[i - 1], hi = end_ptr_[i];
   std::string values;  // the operands' values, for the message
   auto note = [&](const std::string& v) { values += (values.empty() ? "" : ", ") + v; };
   if (!operands.empty()) {
     for (const T& v : operands) {
-      if (!isfinite(v)) return;  // a NaN or infinity made elsewhere, propagated
+      if (!all_finite(v)) return;  // a NaN or infinity made elsewhere, propagated
       note(detail::number_string_of(v));
     }
   } else {
@@ -662,15 +672,15 @@ void Tape<T>::check_recorded(index_type i, std::span<const T> operands) const {
         note("?");
         continue;
       }
-      if (!isfinite(values_[arg_ptr_[j]])) return;
+      if (!all_finite(values_[arg_ptr_[j]])) return;
       note(detail::number_string_of(values_[arg_ptr_[j]]));
     }
   }
   std::string what;
-  if (!isfinite(values_[i]))
+  if (!all_finite(values_[i]))
     what = "the value " + detail::number_string_of(values_[i]);
   for (std::size_t j = lo; j < hi && what.empty(); ++j)
-    if (isnan(partial_ptr_[j]))
+    if (detail::has_nan(partial_ptr_[j]))
       what = "a NaN partial derivative towards statement " + std::to_string(arg_ptr_[j]) +
              " (value " + detail::number_string_of(values_[i]) + ")";
   if (what.empty()) return;
@@ -703,16 +713,16 @@ template <class T>
 void Tape<T>::sweep_checked(index_type output) {
   // The sweep's loop with a test per operand: every adjoint stays finite, or
   // the first statement that makes one infinite or NaN is reported.
-  using std::isfinite;
+  using detail::all_finite;
   const index_type* end = end_ptr_;
   T* adj = adjoint_.data();
   for (index_type i = output; i > 0; --i) {
     const T a = adj[i];
-    if (a == T(0) || !isfinite(a)) continue;  // an infinite seed is the caller's
+    if (detail::is_zero(a) || !all_finite(a)) continue;  // an infinite seed is the caller's
     for (std::size_t j = end[i - 1]; j < end[i]; ++j) {
       const T before = adj[arg_ptr_[j]];
       const T after = before + partial_ptr_[j] * a;
-      if (!isfinite(after) && isfinite(before)) [[unlikely]]
+      if (!all_finite(after) && all_finite(before)) [[unlikely]]
         throw_sweep_anomaly(i, j, a, before);
       adj[arg_ptr_[j]] = after;
     }

@@ -100,10 +100,11 @@ class Var {
   // Nesting (a Var of Vars on a tape of Vars, for second derivatives) would
   // record through the inner tape with rules meant for plain numbers (zero
   // tests by value, T(1) recording an input) and gives wrong Hessians.
+  // Second derivatives come from a tape of Dual numbers instead.
   static_assert(!is_var_v<T>,
                 "slope: Var<Var<T>> is not supported: nesting tapes for second derivatives "
-                "gives wrong results; slope's scalar types are float, double, long double and "
-                "Boost.Multiprecision numbers");
+                "gives wrong results; use slope::hessian, slope::hessian_vector_product or "
+                "slope::value_gradient_and_hessian (forward-over-reverse: a Var<Dual<T>>)");
 
  public:
   using value_type = T;
@@ -198,6 +199,13 @@ Var(U) -> Var<double>;
 template <std::floating_point U>
 Var(U) -> Var<U>;
 
+namespace detail {
+template <class T>
+struct VarConstant {
+  Var<T> operator()(const T& x) const noexcept { return Var<T>::constant(x); }
+};
+}  // namespace detail
+
 // ----------------------------------------------------- inputs in bulk ----
 
 namespace detail {
@@ -275,11 +283,6 @@ namespace detail {
 template <class P>
 inline constexpr bool exact_v = requires { requires P::exact_partials; };
 
-template <class P, class T>
-concept HasEval = requires(const P& p, const T& x) {
-  { p.eval(x) } -> std::same_as<ValueAndDerivative<T>>;
-};
-
 /// chain() off its common path: the product is 0, subnormal, infinite or
 /// NaN. A zero factor carries nothing, even against an infinite or NaN one
 /// (sqrt(-relu(x)) at x = -0.3 is 0 near x, so its derivative is 0, not
@@ -296,10 +299,39 @@ struct Folded {
 // address taken (the common path keeps everything in registers).
 template <class T>
 [[gnu::cold, gnu::noinline]] Folded<T> chain_rare(T local, T partial) {
-  using std::isfinite;
-  if (local == T(0) || partial == T(0)) return {T(0), true};
-  if (!isfinite(local) || !isfinite(partial)) return {T(local * partial), true};
+  if (is_zero(local) || is_zero(partial)) return {T(0), true};
+  if (!all_finite(local) || !all_finite(partial)) return {careful_product(local, partial), true};
   return {T(0), false};
+}
+
+/// Whether x is a normal number: finite, nonzero, not subnormal.
+template <class T>
+SLOPE_INLINE bool normal_number(const T& x) {
+  if constexpr (std::is_same_v<T, double>) {
+    // On the exponent's bits: measured cheaper than two comparisons of |x|.
+    const std::uint64_t exponent = (std::bit_cast<std::uint64_t>(x) >> 52) & 0x7ff;
+    return exponent - 1 < 0x7fe;
+  } else {
+    using std::abs;
+    return abs(x) >= std::numeric_limits<T>::min() && abs(x) <= std::numeric_limits<T>::max();
+  }
+}
+
+/// For Duals: whether the product of finite factors l and p may be folded.
+/// Each component must be a normal number or exactly 0 because every
+/// product in it has a zero factor (the value l.v p.v, the tangent
+/// l.v p.d + l.d p.v): a component that underflowed, overflowed or
+/// cancelled is recorded as a statement instead.
+template <class T>
+SLOPE_INLINE bool foldable_dual(const T& l, const T& p, const T& product) {
+  using U = typename T::value_type;
+  if (!all_finite(l) || !all_finite(p)) return false;
+  const U zero(0);
+  const bool value = normal_number(product.value()) || l.value() == zero || p.value() == zero;
+  const bool tangent = normal_number(product.tangent()) ||
+                       ((l.value() == zero || p.tangent() == zero) &&
+                        (l.tangent() == zero || p.value() == zero));
+  return value && tangent;
 }
 
 /// Folds a local derivative into an operand's partial: out = local *
@@ -313,21 +345,25 @@ template <class T>
 /// round differently later).
 template <bool Exact = false, class T>
 SLOPE_INLINE bool chain(const T& local, const T& partial, T& out) {
+  if constexpr (is_dual_v<T>) {
+    if constexpr (Exact) {
+      // local is +1 or -1 with no tangent: exact, and 0 * inf dropped.
+      out = careful_product(local, partial);
+      return true;
+    }
+    const T product = local * partial;
+    out = product;
+    if (foldable_dual(local, partial, product)) [[likely]]
+      return true;
+    const Folded<T> r = chain_rare(local, partial);
+    out = r.partial;
+    return r.ok;
+  }
   const T product = local * partial;
   out = product;
   if constexpr (Exact) return true;
-  // One test for the common case, a normal product (for double, on the
-  // exponent's bits: measured cheaper than two comparisons of |product|).
-  bool normal;
-  if constexpr (std::is_same_v<T, double>) {
-    const std::uint64_t exponent = (std::bit_cast<std::uint64_t>(product) >> 52) & 0x7ff;
-    normal = exponent - 1 < 0x7fe;
-  } else {
-    using std::abs;
-    normal = abs(product) >= std::numeric_limits<T>::min() &&
-             abs(product) <= std::numeric_limits<T>::max();
-  }
-  if (normal) [[likely]]
+  // One test for the common case, a normal product.
+  if (normal_number(product)) [[likely]]
     return true;
   if (product == T(0) && (local == T(0) || partial == T(0))) return true;  // relu'(z < 0): common
   const Folded<T> r = chain_rare(local, partial);
@@ -442,11 +478,10 @@ template <class T>
 /// statement are then recorded instead).
 template <bool Exact = false, class T>
 SLOPE_INLINE bool fold_same(const std::array<T, 2>& d, const Var<T>& a, const Var<T>& b, T& out) {
-  using std::isfinite;
   T pa, pb;
   if (!chain<Exact>(d[0], a.partial(), pa) || !chain<Exact>(d[1], b.partial(), pb)) return false;
   out = pa + pb;
-  return isfinite(out) || !isfinite(pa) || !isfinite(pb);
+  return all_finite(out) || !all_finite(pa) || !all_finite(pb);
 }
 
 }  // namespace detail
@@ -457,21 +492,13 @@ SLOPE_INLINE bool fold_same(const std::array<T, 2>& d, const Var<T>& a, const Va
 /// slope::tape_error if x does not belong to the active tape's recording.
 template <class P, class T>
 SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
-  if (x.is_constant()) return Var<T>::constant(p.forward(x.value()));
+  if (x.is_constant()) return Var<T>::constant(detail::forward(p, x.value()));
   Tape<T>& tape = Tape<T>::current(P::name.data());
   // The primitive first, then the check: nothing is kept across its calls.
-  if constexpr (detail::HasEval<P, T>) {
-    const ValueAndDerivative<T> r = p.eval(x.value());
-    if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
-      return detail::traced_unary(tape, P::name, r.value, r.derivative, x);
-    return detail::folded<detail::exact_v<P>>(tape, r.value, r.derivative, x, P::name.data());
-  } else {
-    const T y = p.forward(x.value());
-    const T d = p.derivative(x.value(), y);
-    if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
-      return detail::traced_unary(tape, P::name, y, d, x);
-    return detail::folded<detail::exact_v<P>>(tape, y, d, x, P::name.data());
-  }
+  const ValueAndDerivative<T> r = detail::evaluate(p, x.value());
+  if (tape.fold_check(x.index(), x.tag(), P::name.data())) [[unlikely]]
+    return detail::traced_unary(tape, P::name, r.value, r.derivative, x);
+  return detail::folded<detail::exact_v<P>>(tape, r.value, r.derivative, x, P::name.data());
 }
 
 /// Applies binary primitive `p` to (a, b). Records one statement if a and b
@@ -481,10 +508,10 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& x) {
 /// and nothing is recorded (unless folding would lose a partial).
 template <class P, class T>
 SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
-  const T y = p.forward(a.value(), b.value());
+  const T y = detail::forward_binary(p, a.value(), b.value());
   if (a.is_constant() && b.is_constant()) return Var<T>::constant(y);
   Tape<T>& tape = Tape<T>::current(P::name.data());
-  const std::array<T, 2> d = p.derivative(a.value(), b.value(), y);
+  const std::array<T, 2> d = detail::partials(p, a.value(), b.value(), y);
   if (b.is_constant()) {
     if (tape.fold_check(a.index(), a.tag(), P::name.data())) [[unlikely]]
       return detail::traced_binary(tape, P::name, y, d, a, b);
@@ -754,8 +781,7 @@ class StatementBuilder {
   // Whether merged = held_partial_ + p may stand for the two: it is finite,
   // or one of them was not (the sum is then what a sweep would make).
   SLOPE_INLINE bool finite_sum(const T& merged, const T& p) const {
-    using std::isfinite;
-    return isfinite(merged) || !isfinite(held_partial_) || !isfinite(p);
+    return all_finite(merged) || !all_finite(held_partial_) || !all_finite(p);
   }
   // While tracing, or with terms to unfold: records the statement (even
   // with one operand), named while tracing. Out of line and given copies,
@@ -917,8 +943,8 @@ SLOPE_INLINE Var<T> fma(const A& a, const B& b, const C& c) {
   return statement.finish(value);
 }
 
-// The activations work on plain numbers too, so one generic function runs on
-// double, Var and multiprecision numbers alike.
+// The activations work on plain numbers and Dual numbers too, so one generic
+// function runs on double, Var, Dual and multiprecision numbers alike.
 
 /// sigmoid(z) = 1/(1 + e^-z); see slope::Sigmoid.
 template <class X>
@@ -926,7 +952,7 @@ SLOPE_INLINE X sigmoid(const X& z) {
   if constexpr (is_var_v<X>)
     return apply(Sigmoid{}, z);
   else
-    return Sigmoid{}.forward(z);
+    return detail::forward(Sigmoid{}, z);
 }
 /// relu(z) = max(0, z), relu'(0) = 1; see slope::Relu.
 template <class X>
@@ -934,7 +960,7 @@ SLOPE_INLINE X relu(const X& z) {
   if constexpr (is_var_v<X>)
     return apply(Relu{}, z);
   else
-    return Relu{}.forward(z);
+    return detail::forward(Relu{}, z);
 }
 /// leaky_relu(z) = z >= 0 ? z : slope * z, derivative 1 at 0; see slope::LeakyRelu.
 template <class X>
@@ -942,7 +968,7 @@ SLOPE_INLINE X leaky_relu(const X& z, double slope = 0.01) {
   if constexpr (is_var_v<X>)
     return apply(LeakyRelu{.slope = slope}, z);
   else
-    return LeakyRelu{.slope = slope}.forward(z);
+    return detail::forward(LeakyRelu{.slope = slope}, z);
 }
 /// binary_cross_entropy(a, y) = -(y log a + (1 - y) log(1 - a)) for a
 /// probability a and a target y (a label 0 or 1, or a soft target in
@@ -953,7 +979,7 @@ SLOPE_INLINE X binary_cross_entropy(const X& a, double y) {
   if constexpr (is_var_v<X>)
     return apply(BinaryCrossEntropy{.target = y}, a);
   else
-    return BinaryCrossEntropy{.target = y}.forward(a);
+    return detail::forward(BinaryCrossEntropy{.target = y}, a);
 }
 /// softplus(z) = log(1 + e^z); see slope::Softplus.
 template <class X>
@@ -961,7 +987,15 @@ SLOPE_INLINE X softplus(const X& z) {
   if constexpr (is_var_v<X>)
     return apply(Softplus{}, z);
   else
-    return Softplus{}.forward(z);
+    return detail::forward(Softplus{}, z);
 }
 
 }  // namespace slope
+
+/// The limits of a Var are those of its scalar type, as constants (which
+/// record nothing): numeric code that asks for epsilon() or max() of its
+/// number type gets the right values, not the zeros of the unspecialized
+/// template.
+template <class T>
+struct std::numeric_limits<slope::Var<T>>
+    : slope::detail::limits_of<T, slope::Var<T>, slope::detail::VarConstant<T>> {};

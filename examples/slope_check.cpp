@@ -7,7 +7,7 @@
 // and prints one row: the rule, the points checked and those it could not
 // resolve (never counted as passes), the largest error of value and
 // derivative in ULPs (normal results; subnormal ones in units of 2^-1074),
-// where the derivative is worst, the kink convention, which truth the
+// where the derivative is worst, the same for the second derivative, the kink convention, which truth the
 // derivative was measured against, and PASS or FAIL against the bound slope
 // documents for it. Exits with status 1 if any primitive fails.
 //
@@ -17,6 +17,13 @@
 // tape uses (sigmoid' as 1/(4 cosh^2(z/2))), and Ridders' numerical
 // derivative of the forward pass must agree with it at every 8th point;
 // piecewise linear and binary primitives use Ridders' derivative everywhere.
+//
+// Second derivatives ("2nd" columns): the tape of Dual numbers
+// (forward-over-reverse, what slope::hessian runs) against a closed form of
+// f'' in 100 digits, cross-checked at every 8th point by Ridders' derivative
+// of the block's first-derivative rule (or, without a closed form, that
+// derivative everywhere); for binary primitives, the three second partials.
+// At a kink the tape's f'' must lie between the true f'' on either side.
 //
 //   slope-check                   every primitive, full sweep (2 threads)
 //   slope-check --quick           a coarse sweep, a few seconds
@@ -148,22 +155,30 @@ int main(int argc, char** argv) {
 
   std::size_t w = 10;  // the name column fits the longest name
   for (const PrimitiveReport& r : reports) w = std::max(w, r.name.size());
-  fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7} {}\n",
+  fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:>7} {:>7} {:>11} "
+             "{:<22} {:<20} {:>7} {}\n",
              "primitive", w, "rule", "points", "unres.", "value", "(subn.)", "deriv.", "(subn.)",
-             "worst z", "kink convention", "derivative truth", "Ridders", "verdict");
-  fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7}\n", "",
-             w, "", "checked", "", "max ULP", "max ULP", "max ULP", "max ULP", "(deriv.)", "", "",
-             "agrees");
+             "worst z", "2nd", "(subn.)", "worst z", "kink convention", "derivative truth",
+             "Ridders", "verdict");
+  fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:>7} {:>7} {:>11} "
+             "{:<22} {:<20} {:>7}\n",
+             "", w, "", "checked", "", "max ULP", "max ULP", "max ULP", "max ULP", "(deriv.)",
+             "max ULP", "max ULP", "(2nd)", "", "", "agrees");
   bool ok = true;
   for (const PrimitiveReport& r : reports) {
-    const std::string worst = r.derivative.at2 == r.derivative.at2
-                                  ? fmt::format("{:.4g},{:.4g}", r.derivative.at, r.derivative.at2)
-                                  : fmt::format("{:.6g}", r.derivative.at);
+    auto where = [](const slope::check::Worst& worst) {
+      return worst.at2 == worst.at2 ? fmt::format("{:.4g},{:.4g}", worst.at, worst.at2)
+                                    : fmt::format("{:.6g}", worst.at);
+    };
     const bool closed = r.truth == "closed form";
-    fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:<22} {:<20} {:>7} {}\n",
+    const bool second = r.second_checked != 0;
+    fmt::print("{:<{}} {:<22} {:>7} {:>6} {:>7} {:>7} {:>7} {:>7} {:>11} {:>7} {:>7} {:>11} "
+               "{:<22} {:<20} {:>7} {}\n",
                r.name, w, r.rule.substr(0, 22), r.checked, r.unresolved, ulps(r.value.ulps),
                ulps(r.value_subnormal.ulps), ulps(r.derivative.ulps),
-               ulps(r.derivative_subnormal.ulps), worst, r.kink_convention.substr(0, 22),
+               ulps(r.derivative_subnormal.ulps), where(r.derivative),
+               second ? ulps(r.second.ulps) : "-", second ? ulps(r.second_subnormal.ulps) : "-",
+               second ? where(r.second) : "-", r.kink_convention.substr(0, 22),
                closed ? r.closed_form : "Ridders",
                closed ? fmt::format("{}", r.cross_checked) : "all", slope::check::to_string(r.status));
     if (r.status != slope::check::Status::pass) ok = false;

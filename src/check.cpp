@@ -325,6 +325,63 @@ std::optional<std::pair<Functions, std::string>> closed_form_derivative(std::str
   return out;
 }
 
+std::optional<std::pair<Functions, std::string>> closed_form_second_derivative(
+    std::string_view name) {
+  // f'' from the mathematics, as for closed_form_derivative: no formula
+  // shares a step with the rule the tape evaluates in double.
+  using boost::math::constants::ln_ten;
+  using boost::math::constants::ln_two;
+  using boost::math::constants::pi;
+  std::optional<std::pair<Functions, std::string>> out;
+  auto entry = [&](std::string_view n, std::string_view formula, auto f) {
+    if (!out && n == name) out = in_all_precisions(f, std::string(formula));
+  };
+  auto cube = []<class R>(const R& c) { return R(c * c * c); };
+  entry("sigmoid", "-sinh(z/2)/(4 cosh^3(z/2))", [cube]<class R>(const R& x) {
+    return R(-R(sinh(x / 2)) / (4 * cube(R(cosh(x / 2)))));
+  });
+  entry("tanh", "-2 sinh(z)/cosh^3(z)",
+        [cube]<class R>(const R& x) { return R(-2 * R(sinh(x)) / cube(R(cosh(x)))); });
+  entry("softplus", "1/(4 cosh^2(z/2))",
+        []<class R>(const R& x) { return R(1 / (4 * square(R(cosh(x / 2))))); });
+  for (std::string_view linear : {"relu", "leaky_relu", "abs", "neg"})
+    entry(linear, "0", []<class R>(const R& x) { return R(x * 0); });
+  entry("exp", "e^x", []<class R>(const R& x) { return R(exp(x)); });
+  entry("exp2", "ln2^2 e^(x ln2)", []<class R>(const R& x) {
+    return R(square(ln_two<R>()) * R(exp(R(x * ln_two<R>()))));
+  });
+  entry("expm1", "e^x", []<class R>(const R& x) { return R(exp(x)); });
+  entry("log", "-1/x^2", []<class R>(const R& x) { return R(-1 / square(x)); });
+  entry("log2", "-1/(x^2 ln2)", []<class R>(const R& x) { return R(-1 / (square(x) * ln_two<R>())); });
+  entry("log10", "-1/(x^2 ln10)",
+        []<class R>(const R& x) { return R(-1 / (square(x) * ln_ten<R>())); });
+  entry("log1p", "-1/(1+x)^2", []<class R>(const R& x) { return R(-1 / square(R(1 + x))); });
+  entry("sqrt", "-1/(4 x sqrt(x))", []<class R>(const R& x) { return R(-1 / (4 * x * R(sqrt(x)))); });
+  entry("cbrt", "-2/(9 x cbrt(x)^2)",
+        []<class R>(const R& x) { return R(-2 / (9 * x * square(R(cbrt(x))))); });
+  entry("sin", "-sin(x)", []<class R>(const R& x) { return R(-R(sin(x))); });
+  entry("cos", "-cos(x)", []<class R>(const R& x) { return R(-R(cos(x))); });
+  entry("tan", "2 sin(x)/cos^3(x)",
+        [cube]<class R>(const R& x) { return R(2 * R(sin(x)) / cube(R(cos(x)))); });
+  entry("asin", "x/(1-x^2)^(3/2)",
+        [cube]<class R>(const R& x) { return R(x / cube(R(sqrt(R(1 - x * x))))); });
+  entry("acos", "-x/(1-x^2)^(3/2)",
+        [cube]<class R>(const R& x) { return R(-x / cube(R(sqrt(R(1 - x * x))))); });
+  entry("atan", "-2x/(1+x^2)^2", []<class R>(const R& x) { return R(-2 * x / square(R(1 + x * x))); });
+  entry("sinh", "sinh(x)", []<class R>(const R& x) { return R(sinh(x)); });
+  entry("cosh", "cosh(x)", []<class R>(const R& x) { return R(cosh(x)); });
+  entry("asinh", "-x/(1+x^2)^(3/2)",
+        [cube]<class R>(const R& x) { return R(-x / cube(R(sqrt(R(1 + x * x))))); });
+  entry("acosh", "-x/(x^2-1)^(3/2)",
+        [cube]<class R>(const R& x) { return R(-x / cube(R(sqrt(R(x * x - 1))))); });
+  entry("atanh", "2x/(1-x^2)^2", []<class R>(const R& x) { return R(2 * x / square(R(1 - x * x))); });
+  entry("erf", "-4x/sqrt(pi) e^(-x^2)",
+        []<class R>(const R& x) { return R(-4 * x * R(exp(R(-x * x))) / R(sqrt(pi<R>()))); });
+  entry("erfc", "4x/sqrt(pi) e^(-x^2)",
+        []<class R>(const R& x) { return R(4 * x * R(exp(R(-x * x))) / R(sqrt(pi<R>()))); });
+  return out;
+}
+
 namespace detail {
 
 bool closed_form_partials(std::string_view name, BinaryUnderTest& b) {
@@ -335,6 +392,26 @@ bool closed_form_partials(std::string_view name, BinaryUnderTest& b) {
     b.derivative_formula = std::move(formula);
     return true;
   };
+  // The second partials {f_11, f_12, f_22}, from the mathematics.
+  auto second = [&b](std::string formula, auto f) {
+    b.seconds50 = [f](const Real50& x1, const Real50& x2) { return f(x1, x2); };
+    b.seconds100 = [f](const Real100& x1, const Real100& x2) { return f(x1, x2); };
+    b.second_formula = std::move(formula);
+  };
+  auto zero = []<class R>(const R&, const R&) { return std::array<R, 3>{0, 0, 0}; };
+  if (name == "add" || name == "sub" || name == "min" || name == "max") second("0, 0, 0", zero);
+  if (name == "mul")
+    second("0, 1, 0", []<class R>(const R&, const R&) { return std::array<R, 3>{0, 1, 0}; });
+  if (name == "div")
+    second("0, -1/x2^2, 2x1/x2^3", []<class R>(const R& a, const R& c) {
+      return std::array<R, 3>{0, R(-1 / (c * c)), R(2 * a / (c * c * c))};
+    });
+  if (name == "pow")
+    second("p(p-1)x^(p-2), x^(p-1)(1+p log x), x^p log^2 x", []<class R>(const R& x, const R& q) {
+      const R l = log(x);
+      return std::array<R, 3>{R(q * (q - 1) * R(pow(x, R(q - 2)))),
+                              R(R(pow(x, R(q - 1))) * (1 + q * l)), R(R(pow(x, q)) * l * l)};
+    });
   if (name == "add")
     return set("1, 1", []<class R>(const R&, const R&) { return std::array<R, 2>{1, 1}; });
   if (name == "sub")
@@ -496,9 +573,9 @@ PointCheck check_closed_form(const UnaryUnderTest& p, double x, const SweepOptio
 
 }  // namespace
 
-PointCheck check_point(const UnaryUnderTest& p, double x, const SweepOptions& options,
+namespace {
+PointCheck check_first(const UnaryUnderTest& p, double x, const SweepOptions& options,
                        bool cross_check) {
-  initialize_multiprecision();
   PointCheck c;
   c.x = x;
   if (std::isnan(x)) {
@@ -588,6 +665,92 @@ PointCheck check_point(const UnaryUnderTest& p, double x, const SweepOptions& op
     return c;
   }
   compare_derivative(c, d, ref.value, tol);
+  return c;
+}
+
+// The true second derivative at x: the closed form where there is one (and
+// `cross_check`: Ridders' derivative of the block's first-derivative rule
+// must agree with it where it resolves), else Ridders on that rule. Returns
+// false, with the reason in c.second_why (or a failure), where it cannot.
+bool second_reference(const UnaryUnderTest& p, double x, const SweepOptions& options,
+                      bool cross_check, PointCheck& c, Real100& exact) {
+  if (options.closed_forms && p.second.f50) {
+    std::string why;
+    if (!reference_value(p.second, x, exact, why)) {
+      c.second_why = "cannot check the second derivative here, because for its closed form " + why;
+      return false;
+    }
+    c.second_digits = 100;
+    c.second_closed_form = true;
+    if (!cross_check) return true;
+    const Reference ref = staged_derivative(p.first_rule, x, Side::central, step_at(p, x),
+                                            std::min(options.max_digits, 100));
+    if (ref.digits == 0) return true;
+    const Real100 gap = abs(ref.value - exact);
+    if (gap <= 16 * ref.error + 1e-28 * abs(exact) || gap <= tiny_abs) {
+      c.second_cross_checked = true;
+    } else {
+      c.status = Status::fail;
+      c.why += fmt::format("{}the closed form {} = {:.17g} disagrees with the numerical "
+                           "derivative of the first-derivative rule, {:.17g} (error estimate "
+                           "{:.2g}): the formula or the rule is wrong",
+                           c.why.empty() ? "" : "; ", p.second_formula,
+                           static_cast<double>(exact), static_cast<double>(ref.value),
+                           static_cast<double>(ref.error));
+    }
+    return true;
+  }
+  const Reference ref = staged_derivative(p.first_rule, x, Side::central, step_at(p, x),
+                                          options.max_digits);
+  if (ref.digits == 0) {
+    c.second_why = "cannot check the second derivative here, because " + ref.why;
+    return false;
+  }
+  exact = ref.value;
+  c.second_digits = ref.digits;
+  return true;
+}
+
+// The second derivative the tape of Dual numbers gives at x, against the
+// truth: NaN for NaN; not checked outside the domain, at its ends, at kinks
+// (see check_kink) and singularities, and at +-inf.
+void check_second(const UnaryUnderTest& p, double x, const SweepOptions& options,
+                  bool cross_check, PointCheck& c) {
+  if (!p.tape_second) return;
+  if (std::isnan(x)) {
+    c.second = p.tape_second(x);
+    if (!std::isnan(c.second)) {
+      c.status = Status::fail;
+      c.why += fmt::format("{}NaN input gave the second derivative {}, not NaN",
+                           c.why.empty() ? "" : "; ", c.second);
+    }
+    return;
+  }
+  if (!std::isfinite(x) || !p.domain.contains(x) || is_kink(p, x) || x == p.domain.lo ||
+      x == p.domain.hi || distance_to(p.singularities, x) == 0)
+    return;
+  c.second = p.tape_second(x);
+  Real100 exact;
+  if (!second_reference(p, x, options, cross_check, c, exact)) return;
+  const Tolerance& tol = options.tolerance;
+  c.second_ulps = ulp_error(c.second, Real50(exact));
+  c.second_relative = relative_error(c.second, Real50(exact));
+  c.second_subnormal = subnormal(exact);
+  const double allowed = c.second_subnormal ? tol.subnormal_ulps : tol.second_ulps;
+  if (!(c.second_ulps <= allowed)) {
+    c.status = Status::fail;
+    c.why += fmt::format("{}second derivative {} is {:.3g} ULP from {:.17g}",
+                         c.why.empty() ? "" : "; ", c.second, c.second_ulps,
+                         static_cast<double>(exact));
+  }
+}
+}  // namespace
+
+PointCheck check_point(const UnaryUnderTest& p, double x, const SweepOptions& options,
+                       bool cross_check) {
+  initialize_multiprecision();
+  PointCheck c = check_first(p, x, options, cross_check);
+  check_second(p, x, options, cross_check, c);
   return c;
 }
 
@@ -695,6 +858,27 @@ KinkCheck check_kink(const UnaryUnderTest& p, double k, const SweepOptions& o) {
                            c.why.empty() ? "" : "; ", vm, dm, v, d);
     }
   }
+  if (p.tape_second) {
+    c.second = p.tape_second(k);
+    // The truth just beside the kink, on each side (f'' jumps there, or is
+    // 0 on both sides for a piecewise linear primitive).
+    PointCheck side;
+    Real100 left2, right2;
+    const bool have = second_reference(p, std::nextafter(k, -inf), o, false, side, left2) &&
+                      second_reference(p, std::nextafter(k, inf), o, false, side, right2);
+    if (have) {
+      c.second_left = static_cast<double>(left2);
+      c.second_right = static_cast<double>(right2);
+      if (!(std::fmin(c.second_left, c.second_right) <= c.second &&
+            c.second <= std::fmax(c.second_left, c.second_right))) {
+        c.status = Status::fail;
+        c.why += fmt::format("{}at the kink {}: second derivative {} is not between {} and {}, "
+                             "its values on either side",
+                             c.why.empty() ? "" : "; ", k, c.second, c.second_left,
+                             c.second_right);
+      }
+    }
+  }
   if (p.has_documented_kink_value && d != p.documented_kink_value) {
     c.status = Status::fail;
     c.why += fmt::format("{}the tape gives {} at the kink, the block documents at_kink = {}",
@@ -720,13 +904,25 @@ PrimitiveReport sweep(const UnaryUnderTest& p, const SweepOptions& options) {
     r.truth = "closed form";
     r.closed_form = p.derivative_formula;
   }
+  if (options.closed_forms && p.second.f50) {
+    r.second_truth = "closed form";
+    r.second_closed_form = p.second_formula;
+  }
+  struct SecondNote {
+    double x, ulps, relative;
+    bool subnormal, cross_checked;
+  };
+  std::vector<SecondNote> seconds;
   const std::size_t stride = static_cast<std::size_t>(std::max(0, options.cross_check_stride));
   std::size_t index = 0;
   for (double x : pts) {
     if (is_kink(p, x)) continue;
     ++r.points;
-    const bool cross = closed && stride > 0 && index++ % stride == 0;
+    const bool cross = stride > 0 && index++ % stride == 0;
     const PointCheck c = check_point(p, x, options, cross);
+    if (c.second_digits != 0)
+      seconds.push_back({x, c.second_ulps, c.second_relative, c.second_subnormal,
+                         c.second_cross_checked});
     if (c.cross_checked) ++r.cross_checked;
     if (c.status == Status::cannot_check || (c.digits == 0 && std::isfinite(x))) {
       ++r.unresolved;
@@ -740,6 +936,13 @@ PrimitiveReport sweep(const UnaryUnderTest& p, const SweepOptions& options) {
     if (c.digits != 0)
       note(c.derivative_subnormal ? r.derivative_subnormal : r.derivative, c.derivative_ulps,
            c.derivative_relative, x);
+  }
+  // The second derivative, where its reference resolved (a point whose
+  // first derivative cannot be checked may still have one).
+  for (const SecondNote& n : seconds) {
+    ++r.second_checked;
+    if (n.cross_checked) ++r.second_cross_checked;
+    note(n.subnormal ? r.second_subnormal : r.second, n.ulps, n.relative, n.x);
   }
   std::vector<std::string> conventions;
   for (double k : p.kinks) {
@@ -770,6 +973,65 @@ PrimitiveReport sweep(const UnaryUnderTest& p, const SweepOptions& options) {
 
 // ======================================================== binary sweeps ===
 
+namespace {
+// The second partials the tape of Dual numbers gives at (a, b) against the
+// closed form (validated in 50 against 100 digits); f_12 and f_21, swept
+// apart, must both match it. With `cross`, Ridders' derivative of the
+// block's partials rule cross-checks the closed form where it resolves.
+void check_binary_second(const BinaryUnderTest& p, double a, double b, bool cross,
+                         PrimitiveReport& r, std::size_t& agreed) {
+  const std::array<Real100, 3> exact = p.seconds100(Real100(a), Real100(b));
+  const std::array<Real50, 3> e50 = p.seconds50(Real50(a), Real50(b));
+  for (int k = 0; k < 3; ++k) {
+    const Real100 gap = abs(exact[k] - Real100(e50[k]));
+    const bool agree = isinf(exact[k]) || isinf(e50[k])
+                           ? Real100(e50[k]) == exact[k]
+                           : !isnan(exact[k]) && (gap <= 1e-30 * abs(exact[k]) || gap <= tiny_abs);
+    if (!agree) return;  // not resolved here (pow's closed form at a huge power)
+  }
+  const std::array<double, 4> t = p.tape_second(a, b);
+  const Tolerance& tol = r.tolerance;
+  ++r.second_checked;
+  static constexpr const char* names[] = {"f_11", "f_21", "f_12", "f_22"};
+  for (int k = 0; k < 4; ++k) {
+    const Real100& e = exact[k == 0 ? 0 : k == 3 ? 2 : 1];
+    const double u = ulp_error(t[k], Real50(e));
+    note(subnormal(e) ? r.second_subnormal : r.second, u, relative_error(t[k], Real50(e)), a, b);
+    if (!(u <= (subnormal(e) ? tol.subnormal_ulps : tol.second_ulps)))
+      record_failure(r, fmt::format("({}, {}): second partial {} = {} is {:.3g} ULP from {:.17g}",
+                                    a, b, names[k], t[k], u, static_cast<double>(e)));
+  }
+  if (!cross || p.kink(a, b)) return;
+  // f_11 = d rule_1/dx1, f_12 = d rule_1/dx2, f_22 = d rule_2/dx2.
+  for (int k = 0; k < 3; ++k) {
+    const int i = k == 2 ? 1 : 0, j = k == 0 ? 0 : 1;
+    const double xj = j == 0 ? a : b;
+    Functions fs;
+    fs.f50 = [&](const Real50& z) {
+      return j == 0 ? p.rule50(z, Real50(b))[i] : p.rule50(Real50(a), z)[i];
+    };
+    fs.f100 = [&](const Real100& z) {
+      return j == 0 ? p.rule100(z, Real100(b))[i] : p.rule100(Real100(a), z)[i];
+    };
+    double h = std::ldexp(1.0, -6) * std::fmax(1.0, std::fabs(xj));
+    if (xj != 0) h = std::min(h, std::fabs(xj) / 2);
+    if (a != b) h = std::min(h, std::fabs(a - b) / 2);
+    const Reference ref = staged_derivative(fs, xj, Side::central, h, 100);
+    if (ref.digits == 0) continue;
+    const Real100 gap = abs(ref.value - exact[k]);
+    if (gap <= 16 * ref.error + 1e-28 * abs(exact[k]) || gap <= tiny_abs)
+      ++agreed;
+    else
+      record_failure(r, fmt::format("({}, {}): the closed-form second partial {} = {:.17g} "
+                                    "disagrees with the numerical derivative of the partials "
+                                    "rule, {:.17g} (error {:.2g})",
+                                    a, b, names[k == 0 ? 0 : k == 1 ? 2 : 3],
+                                    static_cast<double>(exact[k]), static_cast<double>(ref.value),
+                                    static_cast<double>(ref.error)));
+  }
+}
+}  // namespace
+
 PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options) {
   initialize_multiprecision();
   PrimitiveReport r;
@@ -795,7 +1057,7 @@ PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options) {
     r.closed_form = p.derivative_formula;
   }
   const std::size_t stride = static_cast<std::size_t>(std::max(0, options.cross_check_stride));
-  std::size_t pair_index = 0, agreed = 0;
+  std::size_t pair_index = 0, agreed = 0, second_agreed = 0;
   for (double a : values) {
     for (double b : values) {
       if (!p.in_domain(a, b)) continue;
@@ -897,6 +1159,8 @@ PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options) {
           record_failure(r, fmt::format("({}, {}): partial {} = {} is {:.3g} ULP from {:.17g}", a,
                                         b, i + 1, d, du, static_cast<double>(ref.value)));
       }
+      if (all_resolved && p.tape_second && options.closed_forms && p.seconds50)
+        check_binary_second(p, a, b, cross, r, second_agreed);
       if (all_resolved)
         ++r.checked;
       else
@@ -911,6 +1175,11 @@ PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options) {
     ++r.checked;
   }
   r.cross_checked = agreed;
+  r.second_cross_checked = second_agreed;
+  if (r.second_checked != 0) {
+    r.second_truth = "closed form";
+    r.second_closed_form = p.second_formula;
+  }
   if (saw_kink) r.kink_convention = "ties: between one-sided";
   if (r.status == Status::fail)
     r.reason = r.failures.front();
@@ -1032,12 +1301,23 @@ std::string to_string(const PrimitiveReport& r) {
                      r.closed_form, r.cross_checked);
   else
     s += "  derivative truth: Ridders' numerical derivative (50, 100 or 400 digits)\n";
+  if (r.second_checked != 0) {
+    if (r.second_truth == "closed form")
+      s += fmt::format("  second derivative truth: the closed form {} in 100 digits; Ridders' "
+                       "derivative of the first-derivative rule agrees at {} points\n",
+                       r.second_closed_form, r.second_cross_checked);
+    else
+      s += "  second derivative truth: Ridders' derivative of the first-derivative rule\n";
+  }
   row("value", r.value, r.value_subnormal, r.tolerance.value_ulps);
   row("derivative", r.derivative, r.derivative_subnormal, r.tolerance.derivative_ulps);
+  if (r.second_checked != 0)
+    row("second", r.second, r.second_subnormal, r.tolerance.second_ulps);
   for (const KinkCheck& k : r.kinks)
-    s += fmt::format("  kink at {}: tape {} = {} derivative (left {}, right {}) {}{}\n", k.at,
-                     k.documented, k.claim, k.left, k.right, to_string(k.status),
-                     k.why.empty() ? "" : ": " + k.why);
+    s += fmt::format("  kink at {}: tape {} = {} derivative (left {}, right {}), second "
+                     "derivative {} (beside it {} and {}) {}{}\n",
+                     k.at, k.documented, k.claim, k.left, k.right, k.second, k.second_left,
+                     k.second_right, to_string(k.status), k.why.empty() ? "" : ": " + k.why);
   if (!r.unresolved_example.empty())
     s += fmt::format("  unresolved, e.g. x = {}\n", r.unresolved_example);
   for (const std::string& f : r.failures) s += fmt::format("  FAIL {}\n", f);

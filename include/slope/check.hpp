@@ -164,6 +164,9 @@ struct Tolerance {
   double value_ulps = 3;
   double derivative_ulps = 4;
   double subnormal_ulps = 2;
+  /// The second derivative, as forward-over-reverse (a tape of Dual
+  /// numbers) computes it.
+  double second_ulps = 6;
 };
 
 /// The bound slope documents (and slope-check enforces) for a built-in
@@ -213,6 +216,10 @@ struct KinkCheck {
   double documented = 0;  ///< the derivative the tape records at the kink
   double left = 0, right = 0;  ///< one-sided numerical derivatives
   std::string claim;      ///< "right", "left", "between" (or "neither": a failure)
+  /// The second derivative the tape of Dual numbers gives at the kink, and
+  /// the true second derivative just left and right of it (it must lie
+  /// between them: 0 for relu, leaky_relu and abs).
+  double second = 0, second_left = 0, second_right = 0;
   Status status = Status::pass;
   std::string why;
 };
@@ -228,6 +235,16 @@ struct PrimitiveReport {
   std::string unresolved_example;   ///< one of them, with the reason
   Worst value, derivative;          ///< over normal true results (ULPs of the result)
   Worst value_subnormal, derivative_subnormal;  ///< in units of 2^-1074
+  /// The second derivative (second partials of a binary primitive), over the
+  /// points where its reference resolved.
+  Worst second, second_subnormal;
+  std::size_t second_checked = 0;     ///< points with a resolved second-derivative reference
+  /// What the second derivative was measured against ("closed form" or
+  /// "numerical": Ridders on the block's first-derivative rule in 50/100/400
+  /// digits), the formula, and the closed-form points Ridders agreed with.
+  std::string second_truth = "numerical";
+  std::string second_closed_form;
+  std::size_t second_cross_checked = 0;
   std::vector<KinkCheck> kinks;
   std::vector<std::string> failures;  ///< the first few failing points, described
   std::string kink_convention;        ///< e.g. "g'(0)=1 (right)"; "-" if no kinks
@@ -255,6 +272,13 @@ struct PointCheck {
   int digits = 0;  ///< precision of the derivative reference
   bool closed_form = false;  ///< the reference was the closed form (else Ridders)
   bool cross_checked = false;  ///< Ridders' derivative resolved and agreed with it
+  /// The second derivative from the tape of Dual numbers, its errors, and the
+  /// precision of its reference (0: not checked here, `second_why` says why).
+  double second = 0, second_ulps = 0, second_relative = 0;
+  bool second_subnormal = false;
+  int second_digits = 0;
+  bool second_closed_form = false, second_cross_checked = false;
+  std::string second_why;
 };
 
 /// The derivative of the built-in unary primitive `name` as a formula of
@@ -265,6 +289,14 @@ struct PointCheck {
 /// linear ones (relu, leaky_relu, abs, neg), whose numerical derivative is
 /// exact and cheap, and for names slope does not ship.
 std::optional<std::pair<Functions, std::string>> closed_form_derivative(std::string_view name);
+
+/// The second derivative of the built-in unary primitive `name` as a
+/// formula of its own in 50, 100 and 400 digits, written from the
+/// mathematics (sigmoid'' as -sinh(z/2)/(4 cosh^3(z/2)), tanh'' as
+/// -2 sinh z/cosh^3 z), never from the rule the tape evaluates; 0 for the
+/// piecewise linear ones. Empty for names slope does not ship.
+std::optional<std::pair<Functions, std::string>> closed_form_second_derivative(
+    std::string_view name);
 
 namespace detail {
 
@@ -283,6 +315,14 @@ struct UnaryUnderTest {
   /// the formula, for reports.
   Functions derivative{};
   std::string derivative_formula;
+  /// The tape's second derivative in double (forward-over-reverse: a
+  /// Var<Dual<double>> with tangent 1), the block's first-derivative rule in
+  /// each precision (Ridders on it is the second derivative's reference, or
+  /// cross-checks the closed form), and f'' as a formula where there is one.
+  std::function<double(double)> tape_second;
+  Functions first_rule;
+  Functions second{};
+  std::string second_formula;
 };
 
 /// A binary primitive: tape value and both partials in double, and forward
@@ -298,6 +338,18 @@ struct BinaryUnderTest {
   std::function<std::array<Real50, 2>(const Real50&, const Real50&)> partials50{};
   std::function<std::array<Real100, 2>(const Real100&, const Real100&)> partials100{};
   std::string derivative_formula;
+  /// The tape's second partials in double, forward-over-reverse with input
+  /// tangents (1, 0) and then (0, 1): {f_11, f_21, f_12, f_22} (f_21 and f_12
+  /// are computed apart, so symmetry is checked too).
+  std::function<std::array<double, 4>(double, double)> tape_second;
+  /// The block's partials rule in 50 and 100 digits (Ridders on it
+  /// cross-checks the closed-form second partials).
+  std::function<std::array<Real50, 2>(const Real50&, const Real50&)> rule50;
+  std::function<std::array<Real100, 2>(const Real100&, const Real100&)> rule100;
+  /// {f_11, f_12, f_22} in closed form in 50 and 100 digits, and the formula.
+  std::function<std::array<Real50, 3>(const Real50&, const Real50&)> seconds50{};
+  std::function<std::array<Real100, 3>(const Real100&, const Real100&)> seconds100{};
+  std::string second_formula;
 };
 
 /// The partials of the built-in binary primitive `name` in closed form in
@@ -346,10 +398,23 @@ UnaryUnderTest describe(const P& p) {
     u.has_documented_kink_value = true;
     u.documented_kink_value = static_cast<double>(p.at_kink);
   }
+  u.tape_second = [p](double x) {
+    Tape<Dual<double>> tape;
+    Var<Dual<double>> v = Dual<double>(x, 1.0);
+    const Var<Dual<double>> y = apply(p, v);
+    return derivatives(y, wrt(v))[0].tangent();
+  };
+  u.first_rule.f50 = [p](const Real50& x) { return Real50(slope::detail::evaluate(p, x).derivative); };
+  u.first_rule.f100 = [p](const Real100& x) { return Real100(slope::detail::evaluate(p, x).derivative); };
+  u.first_rule.f400 = [p](const Real400& x) { return Real400(slope::detail::evaluate(p, x).derivative); };
   if constexpr (listed<P, unary_primitives>::value) {
     if (auto cf = closed_form_derivative(P::name)) {
       u.derivative = std::move(cf->first);
       u.derivative_formula = std::move(cf->second);
+    }
+    if (auto cf = closed_form_second_derivative(P::name)) {
+      u.second = std::move(cf->first);
+      u.second_formula = std::move(cf->second);
     }
   }
   return u;
@@ -369,6 +434,25 @@ BinaryUnderTest describe_binary(const P& p) {
   };
   b.f50 = [p](const Real50& x1, const Real50& x2) { return Real50(p.forward(x1, x2)); };
   b.f100 = [p](const Real100& x1, const Real100& x2) { return Real100(p.forward(x1, x2)); };
+  b.tape_second = [p](double x1, double x2) -> std::array<double, 4> {
+    std::array<double, 4> h{};
+    for (int k = 0; k < 2; ++k) {
+      Tape<Dual<double>> tape;
+      Var<Dual<double>> a = Dual<double>(x1, k == 0 ? 1.0 : 0.0);
+      Var<Dual<double>> c = Dual<double>(x2, k == 1 ? 1.0 : 0.0);
+      const Var<Dual<double>> y = apply(p, a, c);
+      const auto [d1, d2] = derivatives(y, wrt(a, c));
+      h[2 * k] = d1.tangent();
+      h[2 * k + 1] = d2.tangent();
+    }
+    return h;
+  };
+  b.rule50 = [p](const Real50& x1, const Real50& x2) {
+    return slope::detail::partials(p, x1, x2, Real50(p.forward(x1, x2)));
+  };
+  b.rule100 = [p](const Real100& x1, const Real100& x2) {
+    return slope::detail::partials(p, x1, x2, Real100(p.forward(x1, x2)));
+  };
   b.kink = [](double x1, double x2) { return P::kink(x1, x2); };
   b.in_domain = [](double x1, double x2) { return P::in_domain(x1, x2); };
   if constexpr (listed<P, binary_primitives>::value) closed_form_partials(P::name, b);

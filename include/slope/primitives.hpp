@@ -201,9 +201,21 @@ struct Tanh {
     const T e = exp(T(-2) * abs(z));
     return T(4) * e / (T(1) + e * (T(2) + e));
   }
-  /// tanh''(z) = -2a(1 - a^2) = -2 a tanh'(z), from the accurate a and tanh'.
+  /// tanh''(z) = -2a(1 - a^2) = -2 a tanh'(z), from the accurate a and tanh';
+  /// for a double beyond |z| = 350, where tanh' is near or below the
+  /// subnormals (its rounding error there would be doubled), as
+  /// -8 a e / (1 + e)^2 with e = e^-2|z| in long double, rounded once (on
+  /// x86-64 a long double keeps e normal and 64 bits exact; where long
+  /// double is double, this is the plain rule).
   template <class T>
-  T second_derivative(const T& /*z*/, const T& a, const T& d) const {
+  T second_derivative(const T& z, const T& a, const T& d) const {
+    using std::abs;
+    if constexpr (std::is_same_v<T, double>) {
+      if (abs(z) > 350.0) {
+        const long double e = std::exp(-2.0L * abs(z));
+        return static_cast<double>(-8.0L * a * e / (1.0L + e * (2.0L + e)));
+      }
+    }
     return T(-2) * a * d;
   }
 };
@@ -831,10 +843,14 @@ struct Acosh {
     using std::sqrt;
     return T(1) / (sqrt(x - T(1)) * sqrt(x + T(1)));
   }
-  /// acosh''(x) = -x/(x^2 - 1)^(3/2) = -(x acosh'(x)) acosh'(x)^2 (-inf at 1).
+  /// acosh''(x) = -x/(x^2 - 1)^(3/2) = -(x acosh'(x))/((x - 1)(x + 1)) (-inf at
+  /// 1), one rounded factor of acosh' instead of three; -(x d) d^2 where
+  /// (x - 1)(x + 1) would overflow.
   template <class T>
   T second_derivative(const T& x, const T& /*a*/, const T& d) const {
-    return -(x * d) * d * d;
+    using std::abs;
+    if (abs(x) > T(1e150)) return -(x * d) * d * d;
+    return -(x * d) / ((x - T(1)) * (x + T(1)));
   }
 };
 
@@ -883,10 +899,23 @@ struct Erf {
     const T lo = fma(x, x, -hi);  // x^2 = hi + lo exactly
     return detail::constant_two_div_root_pi<T>() * exp(-hi) * (T(1) - lo);
   }
-  /// erf''(x) = -2x erf'(x) (0 where erf'(x) is, for |x| up to infinity).
+  /// erf''(x) = -2x erf'(x) (0 where erf'(x) is, for |x| up to infinity);
+  /// for a double where erf'(x) is near or below the subnormals (its
+  /// rounding error would be multiplied by 2|x|), -2x times erf'(x) formed
+  /// again in long double (x^2 split exactly as for erf'), rounded once (on
+  /// x86-64; where long double is double, this is the plain rule).
   template <class T>
   T second_derivative(const T& x, const T& /*a*/, const T& d) const {
+    using std::abs;
     if (d == T(0)) return T(0);
+    if constexpr (std::is_same_v<T, double>) {
+      if (abs(d) < 1e-290) {
+        const double hi = x * x, lo = std::fma(x, x, -hi);
+        const long double e = detail::constant_two_div_root_pi<long double>() *
+                              std::exp(-static_cast<long double>(hi) - lo);
+        return static_cast<double>(-2.0L * x * (d < 0 ? -e : e));  // erfc' = -erf'
+      }
+    }
     return T(-2) * x * d;
   }
 };
@@ -956,10 +985,10 @@ struct Negate {
   T derivative(const T& /*x*/, const T& /*a*/) const {
     return T(-1);
   }
-  /// neg''(x) = 0.
+  /// neg''(x) = 0 (NaN stays NaN).
   template <class T>
-  T second_derivative(const T& /*x*/, const T& /*a*/, const T& /*d*/) const {
-    return T(0);
+  T second_derivative(const T& x, const T& /*a*/, const T& /*d*/) const {
+    return x != x ? x : T(0);
   }
 };
 
@@ -1116,9 +1145,11 @@ struct Pow {
   static constexpr bool in_domain(double x, double) { return x > 0; }
   /// Second partials f_xx = p(p - 1) x^(p-2), f_xp = x^(p-1)(1 + p log x),
   /// f_pp = log(x)^2 x^p; with y = x^p, the powers are y/x and y/x^2 where y
-  /// is a normal number and x is not 0 (otherwise pow itself). f_xx is 0 for
-  /// p = 0 and p = 1 (x^p linear in x) and f_xp, f_pp are 0 where x^(p-1),
-  /// x^p are (0^p is constant in p for p > 0).
+  /// is a normal number and x is not 0 (otherwise pow itself). A zero factor
+  /// gives 0 (0^p is constant in p for p > 0; x^p is linear in x for p = 0
+  /// and 1), and the products are formed in an order that does not overflow
+  /// where another would. 1 + p log x cancels where x^p is near 1/e: for a
+  /// double it is formed in long double (on x86-64, 11 more bits).
   template <class T>
   std::array<T, 3> second_derivative(const T& x, const T& p, const T& y) const {
     using std::abs;
@@ -1126,14 +1157,31 @@ struct Pow {
     using std::log;
     using std::pow;
     if (x != x || p != p) return {T(x + p), T(x + p), T(x + p)};  // NaN
+    auto product = [](const T& a, const T& b, const T& c) -> T {
+      if (a == T(0) || b == T(0) || c == T(0)) return T(0);
+      const T r = T(a * b) * c;
+      if (isfinite(r)) return r;
+      const T s = a * T(b * c);
+      if (isfinite(s)) return s;
+      const T t = T(a * c) * b;
+      return isfinite(t) ? t : r;
+    };
     const bool direct = x != T(0) && isfinite(y) && abs(y) >= T(std::numeric_limits<double>::min());
     const T y_x = direct ? T(y / x) : T(pow(x, T(p - T(1))));  // x^(p-1)
-    const T fxx = p == T(0) || p == T(1) ? T(0)
-                  : direct              ? T(p * (p - T(1)) * (y_x / x))
-                                        : T(p * (p - T(1)) * pow(x, T(p - T(2))));
-    const T lx = y_x == T(0) && y == T(0) ? T(0) : T(log(x));
-    const T fxp = y_x == T(0) ? T(0) : T(y_x * (T(1) + p * lx));
-    const T fpp = y == T(0) ? T(0) : T(lx * lx * y);
+    const T q = p - T(1);
+    T fxx = direct ? product(p, q, T(y_x / x)) : product(p, q, T(pow(x, T(p - T(2)))));
+    if (direct && !isfinite(fxx)) {
+      const T other = product(p, q, y_x) / x;  // y/x^2 overflowed, p (p - 1) y/x^2 need not
+      if (isfinite(other)) fxx = other;
+    }
+    const T lx = log(x);
+    T factor;  // 1 + p log x
+    if constexpr (std::is_same_v<T, double>)
+      factor = static_cast<double>(1.0L + static_cast<long double>(p) * std::log(static_cast<long double>(x)));
+    else
+      factor = T(1) + p * lx;
+    const T fxp = y_x == T(0) ? T(0) : T(y_x * factor);
+    const T fpp = product(lx, lx, y);
     return {fxx, fxp, fpp};
   }
 };

@@ -3,6 +3,7 @@
 #include "slope/check.hpp"
 
 #include <algorithm>
+#include <cfenv>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -1242,12 +1243,15 @@ GradientReport assemble(const GradientData& d, const GradientOptions& o) {
     const Real50 exact(ref.value);
     c.error = static_cast<double>(abs(Real50(c.tape) - exact));
     c.ulps = ulp_error(c.tape, exact);
-    c.allowed = o.roundoff_units * u * (std::fabs(c.reference) + c.condition + c.paths) +
+    // For Hessians, the size of the terms that cancelled, estimated from the
+    // spread under directed rounding (see check::hessian).
+    const double rounding = i < d.spread.size() ? d.spread[i] / u : 0.0;
+    c.allowed = o.roundoff_units * u * (std::fabs(c.reference) + c.condition + c.paths + rounding) +
                 4 * c.reference_error + std::numeric_limits<double>::denorm_min();
     // The 50-digit tape against the reference: the chain rule itself, to
     // digits of |g_i| or of the paths' sum where they cancel.
     const Real50 mp_err = abs(d.tape50[i] - exact);
-    const Real50 paths = i < d.paths.size() ? d.paths[i] : Real50(0);
+    const Real50 paths = std::max(i < d.paths.size() ? d.paths[i] : Real50(0), Real50(rounding));
     const Real50 mp_big = abs(exact) > paths ? Real50(abs(exact)) : paths;
     const Real50 mp_scale = mp_big > 0 ? mp_big : Real50(1);
     const Real50 mp_floor = Real50(4 * c.reference_error);
@@ -1278,6 +1282,35 @@ GradientReport assemble(const GradientData& d, const GradientOptions& o) {
         r.reason = fmt::format("component {}: {}", c.index, c.why);
         break;
       }
+  }
+  return r;
+}
+
+void with_directed_rounding(bool up, const std::function<void()>& run) {
+  struct Restore {
+    ~Restore() { std::fesetround(FE_TONEAREST); }
+  } restore;
+  std::fesetround(up ? FE_UPWARD : FE_DOWNWARD);
+  run();
+}
+
+HessianReport assemble_hessian(const GradientData& data, const HessianOptions& options,
+                               std::size_t n, bool matrix) {
+  GradientOptions o;
+  o.roundoff_units = options.roundoff_units;
+  o.mp_digits = options.mp_digits;
+  const GradientReport g = assemble(data, o);
+  HessianReport r;
+  r.status = g.status;
+  r.value = g.value;
+  r.entries = g.components;
+  r.reason = g.reason;
+  // Name the entry of a failure or cannot-check as (i, j) (or component i).
+  for (const ComponentCheck& c : r.entries) {
+    if (c.status == Status::pass || c.status != r.status) continue;
+    r.reason = matrix ? fmt::format("entry ({}, {}): {}", c.index % n, c.index / n, c.why)
+                      : fmt::format("component {}: {}", c.index, c.why);
+    break;
   }
   return r;
 }
@@ -1323,6 +1356,26 @@ std::string to_string(const PrimitiveReport& r) {
   for (const std::string& f : r.failures) s += fmt::format("  FAIL {}\n", f);
   if (r.status != Status::pass && !r.reason.empty() && r.failures.empty())
     s += fmt::format("  {}\n", r.reason);
+  return s;
+}
+
+std::string to_string(const HessianReport& r) {
+  const bool matrix = r.hessian.rows() != 0;
+  const std::size_t n = matrix ? r.hessian.rows() : r.entries.size();
+  std::string s = fmt::format("{} check: {}   f(x) = {:.17g}\n",
+                              matrix ? "Hessian" : "Hessian-vector product", to_string(r.status),
+                              r.value);
+  if (!r.reason.empty()) s += fmt::format("  {}\n", r.reason);
+  if (r.entries.empty()) return s;
+  s += fmt::format("  {:>8} {:>24} {:>24} {:>10} {:>10} {:>8} {:>6}  {}\n", "entry", "tape",
+                   "reference", "error", "allowed", "ULP", "digits", "verdict");
+  for (const ComponentCheck& c : r.entries) {
+    const std::string at = matrix ? fmt::format("({},{})", c.index % n, c.index / n)
+                                  : fmt::format("{}", c.index);
+    s += fmt::format("  {:>8} {:>24.17g} {:>24.17g} {:>10.3g} {:>10.3g} {:>8.3g} {:>6}  {}{}\n",
+                     at, c.tape, c.reference, c.error, c.allowed, c.ulps, c.digits,
+                     to_string(c.status), c.why.empty() ? "" : ": " + c.why);
+  }
   return s;
 }
 

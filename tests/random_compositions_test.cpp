@@ -1,5 +1,6 @@
 // random_compositions_test.cpp - seeded random expression DAGs over every
-// primitive and operator, each checked with check::gradient.
+// primitive and operator, each checked with check::gradient (and every
+// tenth with check::hessian too).
 //
 // Each case: 1 to 4 inputs in [-2, 2], then operations on the newest node or
 // an older one (shared subexpressions) up to a random depth of 2 to 30. An
@@ -299,8 +300,9 @@ std::uint64_t env(const char* name, std::uint64_t fallback) {
 
 constexpr int blocks = 8;
 
+template <class Report>
 void report_failure(std::uint64_t seed, const std::vector<double>& x, const Expression& e,
-                    const slope::check::GradientReport& r) {
+                    const Report& r) {
   FAIL_CHECK(fmt::format("seed {} (rerun: SLOPE_RANDOM_CASE={}): x = [{}]\n{}\n{}", seed, seed,
                          fmt::join(x, ", "), to_string(e), r));
 }
@@ -318,11 +320,15 @@ void run_block(int block) {
     const auto r = slope::check::gradient(f, x);
     MESSAGE(fmt::format("seed {}: x = [{}]\n{}\n{}", seed, fmt::join(x, ", "), to_string(e), r));
     CHECK(r.status == Status::pass);
+    const auto h = slope::check::hessian(f, x);
+    MESSAGE(fmt::format("{}", h));
+    CHECK(h.status != Status::fail);
     return;
   }
   const std::uint64_t cases = (env("SLOPE_RANDOM_CASES", 2000) + blocks - 1) / blocks;
   const std::uint64_t seed0 = env("SLOPE_RANDOM_SEED", 1);
   std::uint64_t checked = 0, passed = 0, cannot = 0, attempts = 0;
+  std::uint64_t hessians = 0, hessians_passed = 0, hessians_cannot = 0;
   std::size_t nodes = 0, max_nodes = 0;
   for (; checked < cases && attempts < 2 * cases; ++attempts) {
     const std::uint64_t seed = seed0 * 1000003 + static_cast<std::uint64_t>(block) * 2 * cases +
@@ -345,15 +351,31 @@ void run_block(int block) {
       report_failure(seed, x, e, r);
     else
       ++passed;
+    if (checked % 10 != 0) continue;
+    // Second order: slope::hessian against Ridders on the 50-digit gradient.
+    const auto h = slope::check::hessian(f, x);
+    ++hessians;
+    if (h.status == Status::cannot_check) {
+      ++hessians_cannot;
+      if (std::getenv("SLOPE_RANDOM_VERBOSE") != nullptr)
+        MESSAGE(fmt::format("Hessian: cannot check, seed {}: x = [{}]\n{}\n{}", seed,
+                            fmt::join(x, ", "), to_string(e), h));
+    } else if (h.status == Status::fail) {
+      report_failure(seed, x, e, h);
+    } else {
+      ++hessians_passed;
+    }
   }
   MESSAGE(fmt::format("block {}: {} checked ({} pass), {} cannot check, {} nodes on average, "
-                      "{} at most",
+                      "{} at most; Hessians: {} checked, {} pass, {} cannot check",
                       block, checked, passed, cannot, nodes / std::max<std::uint64_t>(1, attempts),
-                      max_nodes));
+                      max_nodes, hessians, hessians_passed, hessians_cannot));
   CHECK(checked == cases);
   CHECK(passed == checked);
   // Measured: 3 of 2,003 attempts cannot be checked; allow 1 in 20.
   CHECK(cannot * 20 <= attempts);
+  CHECK(hessians_passed + hessians_cannot == hessians);
+  CHECK(hessians_cannot * 10 <= hessians);
 }
 
 }  // namespace

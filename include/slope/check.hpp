@@ -9,7 +9,11 @@
 //                                   value and derivative in ULPs;
 //   check::gradient(f, x)           the tape gradient of a generic callable
 //                                   against the numerical gradient, with a
-//                                   pass/fail decision from an error model.
+//                                   pass/fail decision from an error model;
+//   check::hessian(f, x)            slope::hessian the same way, against
+//                                   Ridders' derivatives of the 50-digit
+//                                   tape gradient (and check::
+//                                   hessian_vector_product for H v).
 //
 // Numerical derivatives are Richardson-extrapolated finite differences
 // (Ridders' scheme) whose error estimate includes the rounding floor of the
@@ -27,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -543,8 +548,16 @@ struct GradientData {
   std::vector<Reference> references;        ///< numerical gradient
   std::vector<Real50> condition;            ///< kappa_i
   std::vector<Real50> paths;                ///< a_i: the sweep on |partials|
+  /// For Hessians: how far the double result moves when it is computed
+  /// again rounding upward and downward (empty for gradients): an estimate
+  /// of its rounding error that sees cancellation inside the computation.
+  std::vector<double> spread;
   bool value50_finite = true;
 };
+
+/// Runs `run` with the floating-point rounding mode set to upward (up) or
+/// downward, and restores round-to-nearest.
+void with_directed_rounding(bool up, const std::function<void()>& run);
 
 /// The reverse sweep from `output` (seeded with |seed|) on the absolute
 /// values of the tape's partials: for each input, the sum over all paths to
@@ -687,9 +700,287 @@ GradientReport gradient(const F& f, const std::vector<double>& x,
   return detail::assemble(d, options);
 }
 
+// =========================================================== Hessian check ==
+
+/// Options of check::hessian and check::hessian_vector_product: as for
+/// check::gradient (K, digits of the 50-digit computation, directions for the
+/// conditioning estimate).
+struct HessianOptions {
+  double roundoff_units = 64;
+  double mp_digits = 25;
+  int directions = 2;
+  std::uint64_t seed = 1;
+};
+
+/// The result of check::hessian (entries of H column by column: entry
+/// (i, j) is entries[j * n + i], with that `index`) or
+/// check::hessian_vector_product (components of H v).
+struct HessianReport {
+  Status status = Status::pass;
+  std::string reason;
+  double value = 0;
+  Matrix<double> hessian;               ///< what slope::hessian returns (HVP: empty)
+  std::vector<double> product;          ///< what slope::hessian_vector_product returns
+  std::vector<ComponentCheck> entries;  ///< one per entry (or component of H v)
+};
+
+namespace detail {
+
+/// |x| per component (a Dual's value and tangent), for the path sums.
+template <class T>
+T component_abs(const T& x) {
+  using std::abs;
+  if constexpr (is_dual_v<T>)
+    return T(abs(x.value()), abs(x.tangent()));
+  else
+    return abs(x);
+}
+
+/// The reverse sweep of a tape of Dual numbers on the componentwise
+/// absolute values of its partials, from `output` seeded with |seed|: for
+/// each input, the tangent is the sum over all paths of the terms of the
+/// Hessian-vector product, in absolute value (what bounds the sweep's
+/// roundings in H v).
+template <class T>
+std::vector<T> absolute_tangent_sweep(const Tape<Dual<T>>& tape,
+                                      typename Tape<Dual<T>>::index_type output,
+                                      const Dual<T>& seed,
+                                      const std::vector<Var<Dual<T>>>& inputs) {
+  using D = Dual<T>;
+  using index_type = typename Tape<D>::index_type;
+  std::vector<D> adjoint(static_cast<std::size_t>(output) + 1, D(0));
+  const auto ends = tape.statement_ends();
+  const auto args = tape.operand_indices();
+  const auto partials = tape.partials();
+  if (output > 0) adjoint[output] = component_abs(seed);
+  for (index_type i = output; i > 0; --i) {
+    if (slope::detail::is_zero(adjoint[i])) continue;
+    for (index_type j = ends[i - 1]; j < ends[i]; ++j)
+      adjoint[args[j]] += slope::detail::careful_product(component_abs(partials[j]), adjoint[i]);
+  }
+  std::vector<T> out;
+  for (const Var<D>& v : inputs)
+    out.push_back(v.index() <= output ? adjoint[v.index()].tangent() : T(0));
+  return out;
+}
+
+/// One forward-over-reverse pass in precision T: H v (the tangents of the
+/// gradient) and, if `paths` is given, the absolute path sums.
+template <class F, class T>
+std::vector<T> hvp_in(const F& f, const std::vector<T>& x, const std::vector<T>& v,
+                      std::vector<T>* paths = nullptr) {
+  std::vector<Dual<T>> d(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) d[i] = Dual<T>(x[i], v[i]);
+  Tape<Dual<T>> tape;
+  std::vector<Var<Dual<T>>> vars(d.begin(), d.end());
+  const auto y = f(std::as_const(vars));
+  std::vector<T> hv(x.size(), T(0));
+  if (paths != nullptr) paths->assign(x.size(), T(0));
+  if constexpr (is_var_v<std::decay_t<decltype(y)>>) {
+    std::vector<Dual<T>> g(x.size());
+    gradient(y, std::span<const Var<Dual<T>>>(vars), std::span<Dual<T>>(g));
+    for (std::size_t i = 0; i < x.size(); ++i) hv[i] = g[i].tangent();
+    if (paths != nullptr) *paths = absolute_tangent_sweep(tape, y.index(), y.partial(), vars);
+  }
+  return hv;
+}
+
+/// The tape gradient of f in precision R at x, memoized by the point (the
+/// references of one direction ask for the same points once per component).
+template <class F, class R>
+class GradientAt {
+ public:
+  GradientAt(const F& f, std::vector<R> x, std::vector<R> v)
+      : f_(f), x_(std::move(x)), v_(std::move(v)) {}
+  /// Component i of the gradient at x + t v.
+  R operator()(std::size_t i, const R& t) {
+    auto it = cache_.find(t);
+    if (it == cache_.end()) {
+      std::vector<R> xt = x_;
+      for (std::size_t k = 0; k < xt.size(); ++k) xt[k] += t * v_[k];
+      Tape<R> tape;
+      it = cache_.emplace(t, value_and_gradient(f_, std::span<const R>(xt), tape).gradient).first;
+    }
+    return it->second[i];
+  }
+
+ private:
+  const F& f_;
+  std::vector<R> x_, v_;
+  std::map<R, std::vector<R>> cache_;
+};
+
+/// The Hessian-vector products H v_k of f at x for each direction v_k, in
+/// double (by slope's own functions, as a user calls them), in 50 digits, and
+/// with references and an error model: data for assemble(), one entry per
+/// (direction, component).
+template <class F>
+GradientData hessian_data(const F& f, const std::vector<double>& x, double value,
+                          const std::vector<std::vector<double>>& directions,
+                          const std::vector<std::vector<double>>& double_products,
+                          const std::vector<std::vector<double>>& spreads,
+                          const HessianOptions& options) {
+  using std::abs;
+  GradientData d;
+  const std::size_t n = x.size();
+  const std::vector<Real50> x50(x.begin(), x.end());
+  for (std::size_t k = 0; k < directions.size(); ++k) {
+    const std::vector<double>& v = directions[k];
+    const std::vector<Real50> v50(v.begin(), v.end());
+    std::vector<Real50> paths;
+    const std::vector<Real50> hv50 = hvp_in(f, x50, v50, &paths);
+    // kappa: central differences of the 50-digit H v along x o s.
+    std::vector<Real50> condition(n, Real50(0));
+    const Real50 t = Real50(1e-20);
+    for (const auto& s : sign_vectors(n, options.directions, options.seed + k)) {
+      std::vector<Real50> xp = x50, xm = x50;
+      for (std::size_t j = 0; j < n; ++j) {
+        xp[j] = x50[j] * (1 + t * s[j]);
+        xm[j] = x50[j] * (1 - t * s[j]);
+      }
+      const std::vector<Real50> hp = hvp_in(f, xp, v50), hm = hvp_in(f, xm, v50);
+      for (std::size_t i = 0; i < n; ++i) {
+        const Real50 c = abs(Real50(hp[i] - hm[i])) / (2 * t);
+        if (c > condition[i]) condition[i] = c;
+      }
+    }
+    // The reference: Ridders' derivative of the 50-digit (and 100-digit) tape
+    // gradient along v.
+    GradientAt<F, Real50> g50(f, x50, v50);
+    GradientAt<F, Real100> g100(f, std::vector<Real100>(x.begin(), x.end()),
+                                std::vector<Real100>(v.begin(), v.end()));
+    double vmax = 0, xmax = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      vmax = std::max(vmax, std::fabs(v[j]));
+      if (v[j] != 0) xmax = std::max(xmax, std::fabs(x[j]));
+    }
+    // An entry with no path at all is resolved against the scale of H v,
+    // or of f itself (|f| / max(1, |x|)^2) where H v is 0.
+    Real50 scale = std::fabs(value) / std::pow(std::fmax(1.0, xmax), 2);
+    for (const Real50& h : hv50)
+      if (abs(h) > scale) scale = abs(h);
+    const double step = vmax == 0 ? 1 : std::ldexp(1.0, -8) * std::fmax(1.0, xmax) / vmax;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Real50 size = paths[i] > 0 ? paths[i] : scale;
+      Functions fs;
+      fs.f50 = [&g50, i](const Real50& z) { return g50(i, z); };
+      fs.f100 = [&g100, i](const Real100& z) { return g100(i, z); };
+      d.x.push_back(0);
+      d.tape.push_back(double_products[k][i]);
+      d.spread.push_back(spreads[k][i]);
+      d.tape50.push_back(hv50[i]);
+      d.paths.push_back(paths[i]);
+      d.condition.push_back(condition[i]);
+      d.references.push_back(
+          vmax == 0 ? Reference{Real100(0), Real100(0), 50}
+                    : staged_derivative(fs, 0.0, Side::central, step, 100,
+                                        static_cast<double>(size) * 1e-30));
+    }
+  }
+  return d;
+}
+
+HessianReport assemble_hessian(const GradientData& data, const HessianOptions& options,
+                               std::size_t n, bool matrix);
+
+}  // namespace detail
+
+/// Checks slope::hessian of a generic callable f (taking a
+/// `const std::vector<S>&` and returning S, for S = Var<Dual<double>>,
+/// Var<Dual<Real50>>, Var<Real50> and Var<Real100>: a lambda over
+/// `const auto&`) at x, entry by entry, with check::gradient's discipline:
+///
+/// - the reference for column j is Ridders' derivative of the tape gradient
+///   in 50 and 100 digits along e_j, resolved to 1e-25 relative (or 1e-30
+///   of the entry's path sum);
+/// - the double entry must be within K u (|H_ij| + kappa_ij + a_ij + r_ij)
+///   of it, where kappa_ij is the change of H_ij under relative
+///   perturbations of the inputs (central differences of the 50-digit
+///   Hessian along random sign vectors), a_ij the absolute path sum of the
+///   forward-over-reverse sweep of column j (the sum over paths of the terms
+///   of H e_j, each in absolute value), and r_ij = s_ij / u where s_ij is how
+///   far the double entry moves when slope::hessian runs again rounding
+///   upward and downward: the rounding error that cancellation inside the
+///   computation leaves (log10(exp2(x)) is linear, and its H = 0 is a
+///   difference of two terms of size 0.2), which the path sum cannot see;
+/// - the 50-digit forward-over-reverse Hessian must agree with the reference
+///   to `mp_digits` digits of max(|H_ij|, a_ij, r_ij): the second-derivative
+///   rules and the chain rule themselves, beyond double rounding.
+///
+/// A non-finite input or f(x), an unresolved reference or a non-finite path
+/// sum gives Status::cannot_check with the reason, never a pass.
+template <class F>
+HessianReport hessian(const F& f, const std::vector<double>& x,
+                      const HessianOptions& options = {}) {
+  initialize_multiprecision();
+  const std::size_t n = x.size();
+  for (double xi : x)
+    if (!std::isfinite(xi)) {
+      HessianReport r;
+      r.status = Status::cannot_check;
+      r.reason = fmt::format("cannot check here, because the input {} is not finite", xi);
+      return r;
+    }
+  const auto vgh = value_gradient_and_hessian(f, x);
+  Matrix<double> up, down;
+  detail::with_directed_rounding(true, [&] { up = value_gradient_and_hessian(f, x).hessian; });
+  detail::with_directed_rounding(false, [&] { down = value_gradient_and_hessian(f, x).hessian; });
+  std::vector<std::vector<double>> directions, products, spreads;
+  for (std::size_t j = 0; j < n; ++j) {
+    directions.emplace_back(n, 0.0);
+    directions.back()[j] = 1;
+    // Column j of what slope::hessian returns (symmetric: row j).
+    const std::span<const double> row = vgh.hessian.row(j);
+    products.emplace_back(row.begin(), row.end());
+    spreads.emplace_back(n);
+    for (std::size_t i = 0; i < n; ++i)
+      spreads.back()[i] = std::fmax(std::fabs(up(j, i) - row[i]), std::fabs(down(j, i) - row[i]));
+  }
+  detail::GradientData d;
+  if (std::isfinite(vgh.value))
+    d = detail::hessian_data(f, x, vgh.value, directions, products, spreads, options);
+  d.value = vgh.value;
+  HessianReport r = detail::assemble_hessian(d, options, n, true);
+  r.hessian = vgh.hessian;
+  return r;
+}
+
+/// Checks slope::hessian_vector_product of f at x along v, component by
+/// component, as check::hessian checks a column (the reference is Ridders'
+/// derivative of the 50/100-digit tape gradient along v).
+template <class F>
+HessianReport hessian_vector_product(const F& f, const std::vector<double>& x,
+                                     const std::vector<double>& v,
+                                     const HessianOptions& options = {}) {
+  initialize_multiprecision();
+  if (x.size() != v.size()) slope::detail::throw_size_mismatch("check::hessian_vector_product", x.size(), v.size());
+  for (const std::vector<double>* p : {&x, &v})
+    for (double xi : *p)
+      if (!std::isfinite(xi)) {
+        HessianReport r;
+        r.status = Status::cannot_check;
+        r.reason = fmt::format("cannot check here, because the input {} is not finite", xi);
+        return r;
+      }
+  const std::vector<double> hv = slope::hessian_vector_product(f, x, v);
+  std::vector<double> up, down, spread(x.size());
+  detail::with_directed_rounding(true, [&] { up = slope::hessian_vector_product(f, x, v); });
+  detail::with_directed_rounding(false, [&] { down = slope::hessian_vector_product(f, x, v); });
+  for (std::size_t i = 0; i < x.size(); ++i)
+    spread[i] = std::fmax(std::fabs(up[i] - hv[i]), std::fabs(down[i] - hv[i]));
+  const double value = value_and_gradient(f, x).value;
+  detail::GradientData d;
+  if (std::isfinite(value)) d = detail::hessian_data(f, x, value, {v}, {hv}, {spread}, options);
+  d.value = value;
+  HessianReport r = detail::assemble_hessian(d, options, x.size(), false);
+  r.product = hv;
+  return r;
+}
+
 /// The report as an fmt table (also what fmt::print("{}", report) prints).
 std::string to_string(const PrimitiveReport& r);
 std::string to_string(const GradientReport& r);
+std::string to_string(const HessianReport& r);
 
 }  // namespace slope::check
 
@@ -703,6 +994,13 @@ struct fmt::formatter<slope::check::PrimitiveReport> : fmt::formatter<std::strin
 template <>
 struct fmt::formatter<slope::check::GradientReport> : fmt::formatter<std::string_view> {
   auto format(const slope::check::GradientReport& r, format_context& ctx) const {
+    const std::string s = slope::check::to_string(r);
+    return fmt::formatter<std::string_view>::format(s, ctx);
+  }
+};
+template <>
+struct fmt::formatter<slope::check::HessianReport> : fmt::formatter<std::string_view> {
+  auto format(const slope::check::HessianReport& r, format_context& ctx) const {
     const std::string s = slope::check::to_string(r);
     return fmt::formatter<std::string_view>::format(s, ctx);
   }

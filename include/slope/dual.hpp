@@ -222,8 +222,11 @@ T careful_product(const T& a, const T& b) {
     return T(careful_product(a.value(), b.value()),
              careful_product(a.value(), b.tangent()) + careful_product(a.tangent(), b.value()));
   } else {
-    if (a == T(0) || b == T(0)) return T(0);
-    return a * b;
+    // 0 * inf and 0 * NaN give 0; any other product is a * b, a signed zero
+    // included (cos'(0) = -0 keeps its sign).
+    const T p = a * b;
+    if (p != p && (a == T(0) || b == T(0))) return T(0);
+    return p;
   }
 }
 

@@ -2,6 +2,7 @@
 //
 //     fmt::print("{:.3f}", x);     // a Var's value, with the format spec applied
 //     fmt::print("{}", tape);      // the statements of a tape, one per line
+//     fmt::print("{:.4g}", H);     // a Matrix (a Hessian, a Jacobian), row by row
 //
 // A tape prints as a table: index, operation (the primitive's name for
 // statements recorded while tracing, see Tape::trace), value (when known),
@@ -17,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "slope/derivatives.hpp"
 #include "slope/var.hpp"
 
 namespace slope::detail {
@@ -40,6 +42,31 @@ struct fmt::formatter<slope::Var<T>, Char> : fmt::formatter<T, Char> {
   template <class FormatContext>
   auto format(const slope::Var<T>& x, FormatContext& ctx) const -> decltype(ctx.out()) {
     return fmt::formatter<T, Char>::format(x.value(), ctx);
+  }
+};
+
+/// A Matrix prints as rows of its elements, each with the format spec, one
+/// row per line: fmt::print("{:.3f}", H) gives
+///     [[1.000, 0.500],
+///      [0.500, 2.000]]
+template <class T, class Char>
+struct fmt::formatter<slope::Matrix<T>, Char> : fmt::formatter<T, Char> {
+  template <class FormatContext>
+  auto format(const slope::Matrix<T>& m, FormatContext& ctx) const -> decltype(ctx.out()) {
+    auto out = ctx.out();
+    *out++ = '[';
+    for (std::size_t i = 0; i < m.rows(); ++i) {
+      if (i != 0) out = fmt::format_to(out, ",\n ");
+      *out++ = '[';
+      for (std::size_t j = 0; j < m.cols(); ++j) {
+        if (j != 0) out = fmt::format_to(out, ", ");
+        ctx.advance_to(out);
+        out = fmt::formatter<T, Char>::format(m(i, j), ctx);
+      }
+      *out++ = ']';
+    }
+    *out++ = ']';
+    return out;
   }
 };
 

@@ -182,6 +182,42 @@ struct TextbookSigmoid {
   }
 };
 
+/// log(cosh(x)), with its first derivative tanh(x) right and, when Wrong,
+/// its second derivative written 1/cosh(x) instead of 1/cosh(x)^2: the
+/// kind of bug autodiff shipped for hypot's Hessian (its issue #243), a
+/// rule the gradient never sees. Without a rule (Rule = false), the engine
+/// takes the tangent of tanh(x) on Dual numbers.
+template <bool Wrong, bool Rule = true>
+struct LogCosh {
+  static constexpr std::string_view name = "log_cosh";
+  static constexpr std::string_view rule = "tanh(x)";
+  static constexpr slope::Domain domain = slope::Domain::all();
+  static constexpr std::array<double, 0> kinks{};
+  template <class T>
+  T forward(const T& x) const {
+    using std::abs;
+    using std::exp;
+    using std::log1p;
+    using std::sinh;
+    // log cosh x = log1p(2 sinh^2(x/2)) near 0, |x| + log1p(e^-2|x|) - ln 2 beyond.
+    const T h = sinh(T(x / T(2)));
+    if (abs(x) < T(1)) return log1p(T(2) * h * h);
+    return abs(x) + log1p(exp(T(-2) * abs(x))) - T(0.69314718055994530941723212145817656807550013436L);
+  }
+  template <class T>
+  T derivative(const T& x, const T& /*a*/) const {
+    using std::tanh;
+    return tanh(x);
+  }
+  template <class T>
+    requires Rule
+  T second_derivative(const T& x, const T& /*a*/, const T& /*d*/) const {
+    using std::cosh;
+    const T c = cosh(x);
+    return Wrong ? T(T(1) / c) : T(T(1) / (c * c));
+  }
+};
+
 /// A deliberately broken rule: tanh' written as 1 - a (a typo for 1 - a^2).
 struct BrokenTanh {
   static constexpr std::string_view name = "broken_tanh";
@@ -381,4 +417,49 @@ TEST_CASE("the reference resolves tanh' at 40 (~1e-34 next to tanh ~1) to 30 dig
   const Real100 exact = 1 / (c * c);
   CHECK(abs(ref.value - exact) <= 1e-30 * exact);
   CHECK(abs(ref.value - exact) <= 4 * ref.error);
+}
+
+TEST_CASE("the checker catches a wrong second-derivative rule that the gradient never sees") {
+  using slope::check::Status;
+  slope::check::SweepOptions o = slope::check::SweepOptions::quick();
+  o.tolerance.value_ulps = 8;  // log cosh's forward pass is not the point here
+  // The right rule passes, in values, first and second derivatives.
+  const auto right = slope::check::primitive(LogCosh<false>{}, o);
+  MESSAGE(fmt::format("{}", right));
+  CHECK(right.status == Status::pass);
+  CHECK(right.second_checked > 100);
+  CHECK(right.second.ulps <= 6);
+  // The wrong one: the first derivative still passes, the second fails.
+  const auto wrong = slope::check::primitive(LogCosh<true>{}, o);
+  CHECK(wrong.status == Status::fail);
+  CHECK(wrong.derivative.ulps <= 4);
+  REQUIRE(!wrong.failures.empty());
+  CHECK(wrong.failures.front().find("second derivative") != std::string::npos);
+  // Without a rule of its own, dual arithmetic on tanh(x) is right too.
+  CHECK(slope::check::primitive(LogCosh<false, false>{}, o).status == Status::pass);
+
+  // In a composition: check::gradient passes both; check::hessian fails the wrong one.
+  auto with = [](auto p) {
+    return [p](const auto& v) {
+      if constexpr (slope::is_var_v<std::decay_t<decltype(v[0])>>)
+        return slope::apply(p, v[0] * v[1]) + v[0];
+      else
+        return p.forward(v[0] * v[1]) + v[0];
+    };
+  };
+  const std::vector<double> x{0.8, -1.3};
+  CHECK(slope::check::gradient(with(LogCosh<true>{}), x).status == Status::pass);
+  const auto h_right = slope::check::hessian(with(LogCosh<false>{}), x);
+  MESSAGE(fmt::format("{}", h_right));
+  CHECK(h_right.status == Status::pass);
+  const auto h_wrong = slope::check::hessian(with(LogCosh<true>{}), x);
+  MESSAGE(fmt::format("{}", h_wrong));
+  CHECK(h_wrong.status == Status::fail);
+  // H = c [[y^2, xy], [xy, x^2]] + [[0, t], [t, 0]] with c = log cosh''(xy),
+  // t = tanh(xy): every entry depends on the wrong rule, each one fails.
+  for (const auto& e : h_wrong.entries) CHECK(e.status == Status::fail);
+  const auto hv = slope::check::hessian_vector_product(with(LogCosh<true>{}), x, {1.0, 0.5});
+  CHECK(hv.status == Status::fail);
+  CHECK(slope::check::hessian_vector_product(with(LogCosh<false>{}), x, {1.0, 0.5}).status ==
+        Status::pass);
 }

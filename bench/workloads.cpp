@@ -8,6 +8,8 @@
 //   slope-scalar   slope with plain scalar loops of + and *
 //   adolc-retape   ADOL-C: tape every evaluation, then its gradient driver
 //   adolc-replay   ADOL-C: the gradient driver on a tape recorded once
+//   slope-hvp      (W3) one Hessian-vector product, forward-over-reverse
+//   slope-hessian  (W3) the full 17 x 17 Hessian (value_gradient_and_hessian)
 //
 // Every gradient is checked against the hand adjoint (normwise relative error
 // below 1e-9) before anything is timed. Run with no arguments, every row is
@@ -215,6 +217,48 @@ double adolc_record(const std::string& w, const std::vector<double>& in, short t
 
 short adolc_tag(const std::string& w) { return static_cast<short>(w[1] - '0'); }
 
+// ============================================================ second order ==
+
+/// W3's loss on a tape of Dual numbers, written as the slope row writes it
+/// (dot, binary_cross_entropy, sum), for slope::hessian_vector_product and
+/// slope::value_gradient_and_hessian. The tape and the term buffer are
+/// reused across evaluations.
+class SecondOrderW3 {
+ public:
+  using D = slope::Dual<double>;
+  SecondOrderW3() { tape_.deactivate(); }
+
+  // The loss, as a callable of the Vars (auto: deduced before its uses).
+  auto loss() {
+    return [this](const std::vector<Var<D>>& p) {
+      const pb::Data& Dt = pb::data();
+      terms_.clear();
+      for (int j = 0; j < pb::W3_M; ++j) {
+        const D xj[2] = {D(Dt.w3_X0[j]), D(Dt.w3_X1[j])};
+        Var<D> a1[4];
+        for (int i = 0; i < 4; ++i)
+          a1[i] = slope::tanh(slope::dot(std::span<const Var<D>>(p.data() + 2 * i, 2),
+                                         std::span<const D>(xj), p[8 + i]));
+        const Var<D> a2 = slope::sigmoid(slope::dot(std::span<const Var<D>>(p.data() + 12, 4),
+                                                    std::span<const Var<D>>(a1), p[16]));
+        terms_.push_back(slope::binary_cross_entropy(a2, Dt.w3_y[j]));
+      }
+      return slope::sum(std::span<const Var<D>>(terms_)) * (1.0 / pb::W3_M);
+    };
+  }
+  std::vector<double> hvp(const std::vector<double>& p, const std::vector<double>& v) {
+    return slope::hessian_vector_product(loss(), std::span<const double>(p),
+                                         std::span<const double>(v), tape_);
+  }
+  slope::Matrix<double> hessian(const std::vector<double>& p) {
+    return slope::value_gradient_and_hessian(loss(), std::span<const double>(p), tape_).hessian;
+  }
+
+ private:
+  slope::Tape<D> tape_;
+  std::vector<Var<D>> terms_;
+};
+
 // ============================================================= the harness ==
 
 struct Row {
@@ -269,7 +313,8 @@ class TableReporter : public benchmark::ConsoleReporter {
     for (const char* w : {"W1", "W2", "W3", "W4"}) {
       const Row* plain = find(w, "plain");
       const Row* hand = find(w, "hand");
-      for (const char* m : {"plain", "hand", "slope", "slope-scalar", "adolc-retape", "adolc-replay"}) {
+      for (const char* m : {"plain", "hand", "slope", "slope-scalar", "adolc-retape", "adolc-replay",
+                            "slope-hvp", "slope-hessian"}) {
         const Row* r = find(w, m);
         if (r == nullptr || r->seconds == 0) continue;
         const std::string ratio_plain = plain ? fmt::format("{:.2f}", r->seconds / plain->seconds) : "";
@@ -286,6 +331,15 @@ class TableReporter : public benchmark::ConsoleReporter {
         }
       }
     }
+    const Row* gradient = find("W3", "slope");
+    const Row* hvp = find("W3", "slope-hvp");
+    const Row* hessian = find("W3", "slope-hessian");
+    if (gradient && hvp && hessian && gradient->seconds > 0)
+      fmt::print("W3 second order (forward-over-reverse, {} parameters): one Hessian-vector "
+                 "product = {:.2f} gradients (W3 slope row), the full Hessian = {:.2f} "
+                 "gradients ({:.3f} ms)\n",
+                 pb::W3_NP, hvp->seconds / gradient->seconds,
+                 hessian->seconds / gradient->seconds, hessian->seconds * 1e3);
     fmt::print("Peak resident memory of this process: {:.0f} MB\n", double(usage.ru_maxrss) / 1024);
   }
 
@@ -362,7 +416,39 @@ int main(int argc, char** argv) {
       return gradient(tag, static_cast<int>(in.size()), in.data(), g.data());
     });
   }
-  fmt::print("Every gradient agrees with the hand adjoint (relative error < 1e-9).\n");
+  // W3's Hessian-vector product against central differences of the hand
+  // gradient, and the Hessian against its products with unit vectors.
+  {
+    static SecondOrderW3 second;
+    const std::vector<double>& p = D.inputs("W3");
+    std::vector<double> v(p.size());
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(1.0 + static_cast<double>(i));
+    const std::vector<double> hv = second.hvp(p, v);
+    const double h = 1e-5;
+    std::vector<double> plus = p, minus = p, gp, gm, fd(p.size());
+    for (std::size_t i = 0; i < p.size(); ++i) {
+      plus[i] += h * v[i];
+      minus[i] -= h * v[i];
+    }
+    pb::hand("W3", plus, gp);
+    pb::hand("W3", minus, gm);
+    for (std::size_t i = 0; i < p.size(); ++i) fd[i] = (gp[i] - gm[i]) / (2 * h);
+    if (!(relative_error(hv, fd) < 1e-6))
+      fail(fmt::format("W3 Hessian-vector product differs from differences of the hand "
+                       "gradient: relative error {:.3g}",
+                       relative_error(hv, fd)));
+    const slope::Matrix<double> H = second.hessian(p);
+    std::vector<double> Hv(p.size(), 0.0);
+    for (std::size_t i = 0; i < p.size(); ++i)
+      for (std::size_t j = 0; j < p.size(); ++j) Hv[i] += H(i, j) * v[j];
+    if (!(relative_error(Hv, hv) < 1e-12))
+      fail(fmt::format("W3 Hessian times v differs from the Hessian-vector product: {:.3g}",
+                       relative_error(Hv, hv)));
+    add("W3", "slope-hvp", [&p, v] { return second.hvp(p, v)[0]; });
+    add("W3", "slope-hessian", [&p] { return second.hessian(p)(0, 0); });
+  }
+  fmt::print("Every gradient agrees with the hand adjoint (relative error < 1e-9); W3's "
+             "Hessian-vector product agrees with differences of it (< 1e-6).\n");
 
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());

@@ -384,14 +384,22 @@ T gradient_and_hvp(F& f, std::span<const T> x, std::span<const T> v, Tape<Dual<T
 /// as for value_and_gradient) and returning a Var or a plain number:
 /// forward-over-reverse, one recording and one reverse sweep on a tape of
 /// Dual numbers. Throws slope::argument_error if x and v differ in size.
+/// `tape` is reset, made active for the call and left holding the recording
+/// (a loop of products on one tape allocates nothing after the first).
 template <class F, class T>
-std::vector<T> hessian_vector_product(F&& f, std::span<const T> x, std::span<const T> v) {
+std::vector<T> hessian_vector_product(F&& f, std::span<const T> x, std::span<const T> v,
+                                      Tape<Dual<T>>& tape) {
   if (x.size() != v.size())
     detail::throw_size_mismatch("hessian_vector_product", x.size(), v.size());
-  Tape<Dual<T>> tape;
   std::vector<T> g(x.size()), hv(x.size());
   detail::gradient_and_hvp(f, x, v, tape, std::span<T>(g), std::span<T>(hv));
   return hv;
+}
+/// hessian_vector_product on a tape of its own.
+template <class F, class T>
+std::vector<T> hessian_vector_product(F&& f, std::span<const T> x, std::span<const T> v) {
+  Tape<Dual<T>> tape;
+  return hessian_vector_product(std::forward<F>(f), x, v, tape);
 }
 template <class F, class T>
 std::vector<T> hessian_vector_product(F&& f, const std::vector<T>& x, const std::vector<T>& v) {

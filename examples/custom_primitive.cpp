@@ -36,6 +36,18 @@ struct Swish {
     const auto s = slope::Sigmoid{}.eval(z);
     return s.value + z * s.derivative;
   }
+  /// swish''(z) = 2 s' + z s'' (0 at +-inf), from sigmoid's accurate rules.
+  /// Without this rule slope::hessian would take the tangent of `derivative`
+  /// on Dual numbers, which goes through |z| inside sigmoid's eval and loses
+  /// the tangent at z = 0 (swish''(0) would come out 0.25, not 0.5): the
+  /// checker's second-derivative column catches that.
+  template <class T>
+  T second_derivative(const T& z, const T& /*a*/, const T& /*d*/) const {
+    using std::isinf;
+    if (isinf(z)) return T(0);
+    const auto s = slope::Sigmoid{}.eval(z);
+    return T(2) * s.derivative + z * slope::Sigmoid{}.second_derivative(z, s.value, s.derivative);
+  }
 };
 
 /// The same function with a wrong rule: a(1 - a), sigmoid's rule applied to
@@ -68,7 +80,8 @@ int main() {
   // Then at a tolerance chosen for this primitive: 32 ULP, and 512 units of
   // 2^-1074 for subnormal results. The right rule passes; the wrong rule is
   // off by about 1e12 ULP and fails.
-  options.tolerance = {.value_ulps = 32, .derivative_ulps = 32, .subnormal_ulps = 512};
+  options.tolerance = {.value_ulps = 32, .derivative_ulps = 32, .subnormal_ulps = 512,
+                       .second_ulps = 32};
   const auto good = slope::check::primitive(Swish{}, options);
   const auto bad = slope::check::primitive(WrongSwish{}, options);
   fmt::print("At 32 ULP:\n{}\n\n{}\n", good, bad);

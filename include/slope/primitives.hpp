@@ -1181,7 +1181,14 @@ struct Pow {
     else
       factor = T(1) + p * lx;
     const T fxp = y_x == T(0) ? T(0) : T(y_x * factor);
-    const T fpp = product(lx, lx, y);
+    T fpp = product(lx, lx, y);
+    if constexpr (std::is_floating_point_v<T>) {
+      // A subnormal x^p has lost digits: log(x)^2 x^p in one exponential, as
+      // for the first partial.
+      using std::exp;
+      if (y != T(0) && abs(y) < std::numeric_limits<T>::min() && x > T(0) && x != T(1))
+        fpp = exp(p * lx + T(2) * log(abs(lx)));
+    }
     return {fxx, fxp, fpp};
   }
 };

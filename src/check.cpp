@@ -157,6 +157,16 @@ Reference to_reference(const NumericalDerivative<R>& d, int digits) {
   return {Real100(d.value), Real100(d.error), digits, {}};
 }
 
+// Whether a resolved Ridders reference agrees with a closed form: within 16
+// times its error estimate, plus 1e-28 relative for the closed form's own
+// rounding in 100 digits, or both below what tells subnormals apart. The one
+// acceptance test of every cross-check of a formula against a numerical
+// derivative (first and second derivatives, partials and second partials).
+bool agrees(const Reference& ref, const Real100& exact) {
+  const Real100 gap = abs(ref.value - exact);
+  return gap <= 16 * ref.error + 1e-28 * abs(exact) || gap <= tiny_abs;
+}
+
 }  // namespace
 
 Reference staged_derivative(const Functions& f, double x, Side side, double step, int max_digits,
@@ -557,8 +567,7 @@ PointCheck check_closed_form(const UnaryUnderTest& p, double x, const SweepOptio
   const Reference ref = staged_derivative(p.forward, x, Side::central, step_at(p, x),
                                           std::min(options.max_digits, 100));
   if (ref.digits == 0) return c;  // the tails: Ridders would need 400 digits or more
-  const Real100 gap = abs(ref.value - exact);
-  if (gap <= 16 * ref.error + 1e-28 * abs(exact) || gap <= tiny_abs) {
+  if (agrees(ref, exact)) {
     c.cross_checked = true;
   } else {
     c.status = Status::fail;
@@ -687,8 +696,7 @@ bool second_reference(const UnaryUnderTest& p, double x, const SweepOptions& opt
     const Reference ref = staged_derivative(p.first_rule, x, Side::central, step_at(p, x),
                                             std::min(options.max_digits, 100));
     if (ref.digits == 0) return true;
-    const Real100 gap = abs(ref.value - exact);
-    if (gap <= 16 * ref.error + 1e-28 * abs(exact) || gap <= tiny_abs) {
+    if (agrees(ref, exact)) {
       c.second_cross_checked = true;
     } else {
       c.status = Status::fail;
@@ -1019,8 +1027,7 @@ void check_binary_second(const BinaryUnderTest& p, double a, double b, bool cros
     if (a != b) h = std::min(h, std::fabs(a - b) / 2);
     const Reference ref = staged_derivative(fs, xj, Side::central, h, 100);
     if (ref.digits == 0) continue;
-    const Real100 gap = abs(ref.value - exact[k]);
-    if (gap <= 16 * ref.error + 1e-28 * abs(exact[k]) || gap <= tiny_abs)
+    if (agrees(ref, exact[k]))
       ++agreed;
     else
       record_failure(r, fmt::format("({}, {}): the closed-form second partial {} = {:.17g} "
@@ -1134,8 +1141,7 @@ PrimitiveReport sweep(const BinaryUnderTest& p, const SweepOptions& options) {
           if (!cross) continue;
           const Reference ref = staged_derivative(fs, xi, Side::central, h, 100);
           if (ref.digits == 0) continue;
-          const Real100 gap = abs(ref.value - exact[i]);
-          if (gap <= 16 * ref.error + 1e-28 * abs(exact[i]) || gap <= tiny_abs) {
+          if (agrees(ref, exact[i])) {
             ++agreed;
           } else {
             record_failure(r, fmt::format("({}, {}): the closed-form partial {} = {:.17g} "

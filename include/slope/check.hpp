@@ -591,6 +591,19 @@ R call_real(const F& f, const std::vector<R>& x) {
   return R(f(x));
 }
 
+/// If an input is not finite, marks r "cannot check" with that input as
+/// the reason and returns true (a check needs finite points to step from).
+template <class Report>
+bool non_finite_input(const std::vector<double>& x, Report& r) {
+  for (double xi : x)
+    if (!std::isfinite(xi)) {
+      r.status = Status::cannot_check;
+      r.reason = fmt::format("cannot check here, because the input {} is not finite", xi);
+      return true;
+    }
+  return false;
+}
+
 }  // namespace detail
 
 /// Checks the tape gradient of a generic callable f (taking a
@@ -626,13 +639,7 @@ GradientReport gradient(const F& f, const std::vector<double>& x,
   initialize_multiprecision();  // before f runs on Real50: see its comment
   detail::GradientData d;
   d.x = x;
-  for (double xi : x)
-    if (!std::isfinite(xi)) {
-      GradientReport r;
-      r.status = Status::cannot_check;
-      r.reason = fmt::format("cannot check here, because the input {} is not finite", xi);
-      return r;
-    }
+  if (GradientReport r; detail::non_finite_input(x, r)) return r;
   const auto vg = value_and_gradient(f, x);
   d.value = vg.value;
   d.tape = vg.gradient;
@@ -914,13 +921,7 @@ HessianReport hessian(const F& f, const std::vector<double>& x,
                       const HessianOptions& options = {}) {
   initialize_multiprecision();
   const std::size_t n = x.size();
-  for (double xi : x)
-    if (!std::isfinite(xi)) {
-      HessianReport r;
-      r.status = Status::cannot_check;
-      r.reason = fmt::format("cannot check here, because the input {} is not finite", xi);
-      return r;
-    }
+  if (HessianReport r; detail::non_finite_input(x, r)) return r;
   const auto vgh = value_gradient_and_hessian(f, x);
   Matrix<double> up, down;
   detail::with_directed_rounding(true, [&] { up = value_gradient_and_hessian(f, x).hessian; });
@@ -954,14 +955,8 @@ HessianReport hessian_vector_product(const F& f, const std::vector<double>& x,
                                      const HessianOptions& options = {}) {
   initialize_multiprecision();
   if (x.size() != v.size()) slope::detail::throw_size_mismatch("check::hessian_vector_product", x.size(), v.size());
-  for (const std::vector<double>* p : {&x, &v})
-    for (double xi : *p)
-      if (!std::isfinite(xi)) {
-        HessianReport r;
-        r.status = Status::cannot_check;
-        r.reason = fmt::format("cannot check here, because the input {} is not finite", xi);
-        return r;
-      }
+  if (HessianReport r; detail::non_finite_input(x, r) || detail::non_finite_input(v, r))
+    return r;
   const std::vector<double> hv = slope::hessian_vector_product(f, x, v);
   std::vector<double> up, down, spread(x.size());
   detail::with_directed_rounding(true, [&] { up = slope::hessian_vector_product(f, x, v); });

@@ -9,6 +9,11 @@
 
 #include <fmt/format.h>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 namespace slope {
 namespace detail {
 
@@ -129,6 +134,34 @@ void throw_anomaly(std::size_t statement, std::string_view name, const std::stri
 
 std::string number_string(double x) { return fmt::format("{}", x); }
 std::string number_string(long double x) { return fmt::format("{}", x); }
+
+
+// The tape's mapped pages (buffer.hpp). Private anonymous mappings: zero
+// pages that take physical memory when first written.
+#if defined(__linux__)
+void* map_pages(std::size_t bytes) {
+  void* pages = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (pages == MAP_FAILED) throw std::bad_alloc();
+  return pages;
+}
+void* remap_pages(void* pages, std::size_t old_bytes, std::size_t new_bytes) {
+  // Grows in place, or moves the pages (their page-table entries, not their
+  // contents) to a free range; on failure the old mapping is untouched.
+  void* moved = ::mremap(pages, old_bytes, new_bytes, MREMAP_MAYMOVE);
+  if (moved == MAP_FAILED) throw std::bad_alloc();
+  return moved;
+}
+void unmap_pages(void* pages, std::size_t bytes) noexcept { ::munmap(pages, bytes); }
+std::size_t page_bytes() noexcept {
+  static const std::size_t bytes = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return bytes;
+}
+#else
+void* map_pages(std::size_t) { throw std::bad_alloc(); }
+void* remap_pages(void*, std::size_t, std::size_t) { throw std::bad_alloc(); }
+void unmap_pages(void*, std::size_t) noexcept {}
+std::size_t page_bytes() noexcept { return 4096; }
+#endif
 
 }  // namespace detail
 

@@ -18,7 +18,8 @@
 //
 // Memory is contiguous and reused: reset() forgets the recording but keeps
 // the capacity, so a loop that resets and re-records allocates nothing after
-// its first iteration.
+// its first iteration. The arrays double when full, without copying what
+// they hold where the system allows it (buffer.hpp).
 //
 // Tracing (trace(true)) is for looking at a computation rather than for
 // speed: every operation is then recorded as a statement of its own, with the
@@ -38,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "slope/buffer.hpp"
 #include "slope/config.hpp"
 #include "slope/dual.hpp"
 #include "slope/error.hpp"
@@ -262,7 +264,9 @@ class Tape {
   index_type next_index() const noexcept { return static_cast<index_type>(statements_); }
   /// Number of recorded (partial, operand) pairs.
   std::size_t operands() const noexcept { return operands_; }
-  /// Bytes of memory the tape holds now (its capacity, not its size).
+  /// Bytes of memory the tape holds now (its capacity, not its size). Of a
+  /// large tape's arrays, only the pages written take physical memory
+  /// (buffer.hpp): what is recorded, and what the last sweep reached.
   std::size_t memory() const noexcept {
     return end_.size() * sizeof(index_type) + arg_.size() * sizeof(index_type) +
            partial_.size() * sizeof(T) + adjoint_.size() * sizeof(T) +
@@ -512,17 +516,17 @@ class Tape {
   // Indices and operand offsets are 32-bit: past this, recording throws.
   static constexpr std::size_t max_size = 0xFFFFFFF0u;
 
-  // Storage, used up to statements_ and operands_; the vectors own it and
+  // Storage, used up to statements_ and operands_; the buffers own it and
   // the pointers address it. end_[0] = 0 is the sentinel statement.
-  std::vector<index_type> end_ = std::vector<index_type>(1, 0);
-  std::vector<index_type> arg_;
-  std::vector<T> partial_;
-  std::vector<T> adjoint_;
+  detail::Buffer<index_type> end_{1};
+  detail::Buffer<index_type> arg_;
+  detail::Buffer<T> partial_;
+  detail::Buffer<T> adjoint_;
   index_type* end_ptr_ = end_.data();
   index_type* arg_ptr_ = nullptr;
   T* partial_ptr_ = nullptr;
-  std::size_t statement_capacity_ = 1;  // end_.size() and arg_.size(), kept here
-  std::size_t operand_capacity_ = 0;    // for make_room()
+  std::size_t statement_capacity_ = 1;  // end_.size(), and the smaller of arg_.size()
+  std::size_t operand_capacity_ = 0;    // and partial_.size(), kept here for make_room()
   std::size_t statements_ = 1;          // including the sentinel
   std::size_t operands_ = 0;
   std::size_t swept_ = 0;               // adjoints valid below this index
@@ -562,39 +566,43 @@ void Tape<T>::grow(std::size_t statements, std::size_t operands) {
     if (need <= have) return have;
     return std::min(max_size, std::max({need, 2 * have, std::size_t(1024)}));
   };
-  // Strong guarantee: every new array is allocated and filled before any is
-  // installed, so a std::bad_alloc leaves the tape exactly as it was. What
-  // is copied is the whole old array, not only the recorded part: a
+  // Strong guarantee: each buffer keeps its contents when it grows, and
+  // changes nothing if it fails; if a later one fails, the earlier ones are
+  // shrunk back, so a std::bad_alloc leaves the tape exactly as it was.
+  // Buffers keep the whole old array, not only the recorded part: a
   // statement being built (open_statement) has operands beyond operands_.
-  auto enlarged = [](const auto& old, std::size_t size) {
-    std::remove_cvref_t<decltype(old)> bigger(size);
-    std::copy(old.begin(), old.end(), bigger.begin());
-    return bigger;
+  const std::size_t st = target(statements, statement_capacity_);
+  const std::size_t op = target(operands, operand_capacity_);
+  // (Mapped pages may move as they grow or shrink: the pointers are read
+  // again either way.)
+  auto install = [this] {
+    end_ptr_ = end_.data();
+    arg_ptr_ = arg_.data();
+    partial_ptr_ = partial_.data();
+    statement_capacity_ = end_.size();
+    operand_capacity_ = std::min(arg_.size(), partial_.size());
   };
-  const std::size_t st = target(statements, end_.size());
-  const std::size_t op = target(operands, arg_.size());
-  std::vector<index_type> end = st != end_.size() ? enlarged(end_, st) : std::vector<index_type>();
-  std::vector<index_type> arg = op != arg_.size() ? enlarged(arg_, op) : std::vector<index_type>();
-  std::vector<T> partial = op != arg_.size() ? enlarged(partial_, op) : std::vector<T>();
-  // Nothing below throws.
-  if (st != end_.size()) end_.swap(end);
-  if (op != arg_.size()) {
-    arg_.swap(arg);
-    partial_.swap(partial);
+  const std::size_t had_end = end_.size(), had_arg = arg_.size(), had_partial = partial_.size();
+  try {
+    end_.grow(st);
+    arg_.grow(op);
+    partial_.grow(op);
+  } catch (...) {
+    end_.shrink(had_end);
+    arg_.shrink(had_arg);
+    partial_.shrink(had_partial);
+    install();
+    throw;
   }
-  end_ptr_ = end_.data();
-  arg_ptr_ = arg_.data();
-  statement_capacity_ = end_.size();
-  operand_capacity_ = arg_.size();
-  partial_ptr_ = partial_.data();
+  install();
 }
 
 template <class T>
 void Tape<T>::sweep(index_type output, const T& seed) {
   if (output >= statements_) detail::throw_foreign("sweep", output, epoch_, epoch_, size());
   const std::size_t n = static_cast<std::size_t>(output) + 1;
-  if (adjoint_.size() < n) adjoint_.resize(std::max(n, end_.size()));
-  std::fill_n(adjoint_.begin(), n, T(0));
+  if (adjoint_.size() < n) adjoint_.grow(std::max(n, end_.size()));
+  std::fill_n(adjoint_.data(), n, T(0));
   swept_ = n;
   if (output == 0) return;  // a constant: every derivative is 0
   adjoint_[output] = seed;

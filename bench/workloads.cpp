@@ -1,5 +1,6 @@
 // workloads.cpp - the four workloads of BENCHMARKS.md (W1 activations, W2 deep
-// chain, W3 one-hidden-layer network, W4 wide network), timed for:
+// chain, W3 one-hidden-layer network, W4 wide network) and W5, a recurrent
+// network (recurrent.hpp), timed for:
 //
 //   plain          the function in plain doubles (no derivatives)
 //   hand           the hand-written adjoint: the yardstick
@@ -24,6 +25,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <span>
@@ -33,11 +35,24 @@
 #include <fmt/format.h>
 #include <slope/slope.hpp>
 
+#include "recurrent.hpp"
 #include "reference/reference.hpp"
 
 namespace {
 
 using slope::Var;
+
+// The five workloads' inputs, plain functions and hand adjoints: W1-W4 from
+// the shared reference files, W5 from recurrent.cpp.
+const std::vector<double>& inputs_of(const std::string& w) {
+  return w == "W5" ? pb::recurrent_data().p : pb::data().inputs(w);
+}
+double plain_of(const std::string& w, const std::vector<double>& in) {
+  return w == "W5" ? pb::w5_plain(in) : pb::plain(w, in);
+}
+double hand_of(const std::string& w, const std::vector<double>& in, std::vector<double>& g) {
+  return w == "W5" ? pb::w5_hand(in, g) : pb::hand(w, in, g);
+}
 
 // ===================================================================== slope ==
 
@@ -56,7 +71,8 @@ class SlopeRunner {
     const Var<> y = w_ == "W1"   ? w1()
                     : w_ == "W2" ? w2()
                     : w_ == "W3" ? w3()
-                                 : w4();
+                    : w_ == "W4" ? w4()
+                                 : w5();
     g.resize(in.size());
     slope::gradient(y, std::span<const Var<>>(x_), std::span<double>(g));
     tape_.deactivate();
@@ -158,10 +174,51 @@ class SlopeRunner {
     return J * (-1.0 / pb::W4_M);
   }
 
+  Var<> w5() {
+    const pb::RecurrentData& D = pb::recurrent_data();
+    const Var<>* Wx = x_.data() + pb::W5_WX;
+    const Var<>* Wh = x_.data() + pb::W5_WH;
+    const Var<>* b = x_.data() + pb::W5_B;
+    const Var<>* v = x_.data() + pb::W5_V;
+    const Var<>& c = x_[pb::W5_C];
+    terms_.clear();
+    h_.assign(pb::W5_NH, Var<>());  // h_0 = 0: constants
+    h_next_.resize(pb::W5_NH);
+    Var<> J;
+    for (int t = 0; t < pb::W5_T; ++t) {
+      const double* x = &D.x[t * pb::W5_NX];
+      if (nary_) {
+        for (int i = 0; i < pb::W5_NH; ++i) {
+          const Var<> input = slope::dot(std::span<const Var<>>(Wx + i * pb::W5_NX, pb::W5_NX),
+                                         std::span<const double>(x, pb::W5_NX), b[i]);
+          h_next_[i] = slope::tanh(slope::dot(std::span<const Var<>>(Wh + i * pb::W5_NH, pb::W5_NH),
+                                              std::span<const Var<>>(h_), input));
+        }
+        h_.swap(h_next_);
+        const Var<> a = slope::sigmoid(slope::dot(std::span<const Var<>>(v, pb::W5_NH),
+                                                  std::span<const Var<>>(h_), c));
+        terms_.push_back(slope::binary_cross_entropy(a, D.y[t]));
+      } else {
+        for (int i = 0; i < pb::W5_NH; ++i) {
+          Var<> z = b[i];
+          for (int k = 0; k < pb::W5_NX; ++k) z += Wx[i * pb::W5_NX + k] * x[k];
+          for (int j = 0; j < pb::W5_NH; ++j) z += Wh[i * pb::W5_NH + j] * h_[j];
+          h_next_[i] = slope::tanh(z);
+        }
+        h_.swap(h_next_);
+        Var<> z = c;
+        for (int i = 0; i < pb::W5_NH; ++i) z += v[i] * h_[i];
+        J += log_likelihood(D.y[t], slope::sigmoid(z));
+      }
+    }
+    if (nary_) return slope::sum(std::span<const Var<>>(terms_)) * (1.0 / pb::W5_T);
+    return J * (-1.0 / pb::W5_T);
+  }
+
   std::string w_;
   bool nary_;
   slope::Tape<> tape_;
-  std::vector<Var<>> x_, terms_;
+  std::vector<Var<>> x_, terms_, h_, h_next_;
 };
 
 // ==================================================================== ADOL-C ==
@@ -193,6 +250,26 @@ double adolc_record(const std::string& w, const std::vector<double>& in, short t
       J += D.w3_y[j] * log(a2) + (1.0 - D.w3_y[j]) * log(1.0 - a2);
     }
     y = J * (-1.0 / pb::W3_M);
+  } else if (w == "W5") {
+    const pb::RecurrentData& R = pb::recurrent_data();
+    std::vector<adouble> h(pb::W5_NH), next(pb::W5_NH);
+    for (adouble& hi : h) hi = 0.0;
+    adouble J = 0.0;
+    for (int t = 0; t < pb::W5_T; ++t) {
+      const double* x = &R.x[t * pb::W5_NX];
+      for (int i = 0; i < pb::W5_NH; ++i) {
+        adouble z = p[pb::W5_B + i];
+        for (int k = 0; k < pb::W5_NX; ++k) z += p[pb::W5_WX + i * pb::W5_NX + k] * x[k];
+        for (int j = 0; j < pb::W5_NH; ++j) z += p[pb::W5_WH + i * pb::W5_NH + j] * h[j];
+        next[i] = tanh(z);
+      }
+      std::swap(h, next);
+      adouble z = p[pb::W5_C];
+      for (int i = 0; i < pb::W5_NH; ++i) z += p[pb::W5_V + i] * h[i];
+      adouble a = ad_sigmoid(z);
+      J += R.y[t] * log(a) + (1.0 - R.y[t]) * log(1.0 - a);
+    }
+    y = J * (-1.0 / pb::W5_T);
   } else {
     const int nw = pb::W4_NH * pb::W4_NX;
     adouble J = 0.0;
@@ -267,7 +344,36 @@ struct Row {
   std::size_t statements = 0;  // slope rows: tape statements and operands
   std::size_t operands = 0;
   std::size_t tape_bytes = 0;
+  double peak_bytes = -1;      // growth of the peak resident memory in the first evaluation
 };
+
+// A line "<key>: <n> kB" of /proc/self/status, in bytes (-1 where there is none).
+double status_bytes(const char* key) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  double bytes = -1;
+  const std::size_t n = std::strlen(key);
+  while (std::fgets(line, sizeof line, f) != nullptr)
+    if (std::strncmp(line, key, n) == 0 && line[n] == ':') bytes = std::atof(line + n + 1) * 1024;
+  std::fclose(f);
+  return bytes;
+}
+
+/// How much the process's peak resident memory grows while `run` runs: the
+/// high-water mark is reset to the current resident memory first (Linux:
+/// "5" to /proc/self/clear_refs). -1 where that cannot be done.
+template <class F>
+double peak_growth(F run) {
+  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  const bool reset = f != nullptr && std::fputs("5", f) >= 0;
+  if (f != nullptr) std::fclose(f);
+  const double before = status_bytes("VmRSS");
+  run();
+  const double peak = status_bytes("VmHWM");
+  if (!reset || before < 0 || peak < 0) return -1;
+  return std::max(0.0, peak - before);
+}
 
 std::map<std::string, double> g_median;  // "W1/slope" -> median seconds per gradient
 std::size_t g_repetitions = 0;
@@ -307,10 +413,10 @@ class TableReporter : public benchmark::ConsoleReporter {
     getrusage(RUSAGE_SELF, &usage);
     fmt::print("\nMedians of {} repetitions, measured in this one run; ratios are of medians.\n",
                g_repetitions);
-    fmt::print("{:<4} {:<14} {:>12} {:>9} {:>9} {:>11} {:>11} {:>7} {:>7} {:>9}\n", "", "row",
-               "ms/gradient", "x plain", "x hand", "statements", "operands", "B/stmt", "B/op",
-               "tape MB");
-    for (const char* w : {"W1", "W2", "W3", "W4"}) {
+    fmt::print("{:<4} {:<14} {:>12} {:>9} {:>9} {:>11} {:>11} {:>7} {:>7} {:>9} {:>9}\n", "",
+               "row", "ms/gradient", "x plain", "x hand", "statements", "operands", "B/stmt",
+               "B/op", "tape MB", "peak MB");
+    for (const char* w : {"W1", "W2", "W3", "W4", "W5"}) {
       const Row* plain = find(w, "plain");
       const Row* hand = find(w, "hand");
       for (const char* m : {"plain", "hand", "slope", "slope-scalar", "adolc-retape", "adolc-replay",
@@ -319,15 +425,16 @@ class TableReporter : public benchmark::ConsoleReporter {
         if (r == nullptr || r->seconds == 0) continue;
         const std::string ratio_plain = plain ? fmt::format("{:.2f}", r->seconds / plain->seconds) : "";
         const std::string ratio_hand = hand ? fmt::format("{:.2f}", r->seconds / hand->seconds) : "";
+        const std::string peak = r->peak_bytes >= 0 ? fmt::format("{:.1f}", r->peak_bytes / 1e6) : "";
         if (r->statements > 0) {
           const double stmt_bytes = sizeof(std::uint32_t) + sizeof(double);  // end offset + adjoint
           const double op_bytes = sizeof(std::uint32_t) + sizeof(double);    // index + partial
-          fmt::print("{:<4} {:<14} {:>12.3f} {:>9} {:>9} {:>11} {:>11} {:>7.0f} {:>7.0f} {:>9.1f}\n", w,
-                     m, r->seconds * 1e3, ratio_plain, ratio_hand, r->statements, r->operands,
-                     stmt_bytes, op_bytes, double(r->tape_bytes) / 1e6);
+          fmt::print("{:<4} {:<14} {:>12.3f} {:>9} {:>9} {:>11} {:>11} {:>7.0f} {:>7.0f} {:>9.1f} {:>9}\n",
+                     w, m, r->seconds * 1e3, ratio_plain, ratio_hand, r->statements, r->operands,
+                     stmt_bytes, op_bytes, double(r->tape_bytes) / 1e6, peak);
         } else {
-          fmt::print("{:<4} {:<14} {:>12.3f} {:>9} {:>9}\n", w, m, r->seconds * 1e3, ratio_plain,
-                     ratio_hand);
+          fmt::print("{:<4} {:<14} {:>12.3f} {:>9} {:>9} {:>11} {:>11} {:>7} {:>7} {:>9} {:>9}\n", w,
+                     m, r->seconds * 1e3, ratio_plain, ratio_hand, "", "", "", "", "", peak);
         }
       }
     }
@@ -340,6 +447,8 @@ class TableReporter : public benchmark::ConsoleReporter {
                  "gradients ({:.3f} ms)\n",
                  pb::W3_NP, hvp->seconds / gradient->seconds,
                  hessian->seconds / gradient->seconds, hessian->seconds * 1e3);
+    fmt::print("peak MB: how much the process's peak resident memory grew during the row's first "
+               "evaluation (its tape, Vars and buffers; from a fresh start).\n");
     fmt::print("Peak resident memory of this process: {:.0f} MB\n", double(usage.ru_maxrss) / 1024);
   }
 
@@ -378,15 +487,16 @@ int main(int argc, char** argv) {
 
   const pb::Data& D = pb::data();
   static std::map<std::string, SlopeRunner*> runners;
-  for (const char* w : {"W1", "W2", "W3", "W4"}) {
-    const std::vector<double>& in = D.inputs(w);
+  for (const char* w : {"W1", "W2", "W3", "W4", "W5"}) {
+    const std::vector<double>& in = inputs_of(w);
     std::vector<double> ref, g;
-    pb::hand(w, in, ref);
-    const double value = pb::plain(w, in);
+    hand_of(w, in, ref);
+    const double value = plain_of(w, in);
     // slope, both ways; each checked before it is timed.
     for (bool nary : {true, false}) {
       auto* runner = new SlopeRunner(w, nary);
-      const double v = runner->gradient(in, g);
+      double v = 0;
+      const double peak = peak_growth([&] { v = runner->gradient(in, g); });
       const double err = relative_error(g, ref);
       if (!(err < 1e-9) || !(std::fabs(v - value) <= 1e-9 * std::fabs(value)))
         fail(fmt::format("{} slope{} gradient differs from the hand adjoint: relative error {:.3g}",
@@ -397,21 +507,25 @@ int main(int argc, char** argv) {
       row.statements = runner->tape().size();
       row.operands = runner->tape().operands();
       row.tape_bytes = runner->tape().memory();
+      row.peak_bytes = peak;
     }
     // ADOL-C, checked the same way.
     const short tag = adolc_tag(w);
-    adolc_record(w, in, tag);
     g.assign(in.size(), 0.0);
-    gradient(tag, static_cast<int>(in.size()), in.data(), g.data());
+    const double adolc_peak = peak_growth([&] {
+      adolc_record(w, in, tag);
+      gradient(tag, static_cast<int>(in.size()), in.data(), g.data());
+    });
     if (!(relative_error(g, ref) < 1e-9))
       fail(fmt::format("{} ADOL-C gradient differs from the hand adjoint: relative error {:.3g}", w,
                        relative_error(g, ref)));
-    add(w, "plain", [w, &in] { return pb::plain(w, in); });
-    add(w, "hand", [w, &in, g]() mutable { return pb::hand(w, in, g); });
+    add(w, "plain", [w, &in] { return plain_of(w, in); });
+    add(w, "hand", [w, &in, g]() mutable { return hand_of(w, in, g); });
     add(w, "adolc-retape", [w, &in, tag, g]() mutable {
       adolc_record(w, in, tag);
       return gradient(tag, static_cast<int>(in.size()), in.data(), g.data());
     });
+    g_rows[std::string(w) + "/adolc-retape"].peak_bytes = adolc_peak;
     add(w, "adolc-replay", [&in, tag, g]() mutable {
       return gradient(tag, static_cast<int>(in.size()), in.data(), g.data());
     });

@@ -135,7 +135,6 @@ void throw_anomaly(std::size_t statement, std::string_view name, const std::stri
 std::string number_string(double x) { return fmt::format("{}", x); }
 std::string number_string(long double x) { return fmt::format("{}", x); }
 
-
 // The tape's mapped pages (buffer.hpp). Private anonymous mappings: zero
 // pages that take physical memory when first written.
 #if defined(__linux__)

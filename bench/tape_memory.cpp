@@ -13,24 +13,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <string>
 
 #include <fmt/format.h>
 #include <slope/slope.hpp>
 
-namespace {
-
-// A line "<key>: <n> kB" of /proc/self/status, in bytes (0 if absent).
-double status_bytes(const std::string& key) {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind(key + ":", 0) == 0) return std::atof(line.c_str() + key.size() + 1) * 1024;
-  return 0;
-}
-
-}  // namespace
+#include "resident.hpp"
 
 int main(int argc, char** argv) {
   const long steps = argc > 1 ? std::atol(argv[1]) : 10'000'000;
@@ -38,7 +25,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: tape_memory [steps >= 1]\n");
     return 2;
   }
-  const double before = status_bytes("VmRSS");
+  const double before = pb::status_bytes("VmRSS");
   double dx = 0, dw = 0, dv = 0, value = 0;
   std::size_t statements = 0, operands = 0, capacity = 0;
   {
@@ -52,7 +39,7 @@ int main(int argc, char** argv) {
     dx = gx, dw = gw, dv = gv, value = y.value();
     capacity = tape.memory();
   }
-  const double peak = status_bytes("VmHWM") - before;
+  const double peak = pb::status_bytes("VmHWM") - before;
   const double needed = static_cast<double>(statements) * (4 + sizeof(double)) +
                         static_cast<double>(operands) * (4 + sizeof(double));
   fmt::print("tape memory: a chain of {} steps, {} statements, {} operands\n", steps, statements,

@@ -36,6 +36,7 @@
 #include <slope/slope.hpp>
 
 #include "recurrent.hpp"
+#include "resident.hpp"
 #include "reference/reference.hpp"
 
 namespace {
@@ -347,19 +348,6 @@ struct Row {
   double peak_bytes = -1;      // growth of the peak resident memory in the first evaluation
 };
 
-// A line "<key>: <n> kB" of /proc/self/status, in bytes (-1 where there is none).
-double status_bytes(const char* key) {
-  std::FILE* f = std::fopen("/proc/self/status", "r");
-  if (f == nullptr) return -1;
-  char line[256];
-  double bytes = -1;
-  const std::size_t n = std::strlen(key);
-  while (std::fgets(line, sizeof line, f) != nullptr)
-    if (std::strncmp(line, key, n) == 0 && line[n] == ':') bytes = std::atof(line + n + 1) * 1024;
-  std::fclose(f);
-  return bytes;
-}
-
 /// How much the process's peak resident memory grows while `run` runs: the
 /// high-water mark is reset to the current resident memory first (Linux:
 /// "5" to /proc/self/clear_refs). -1 where that cannot be done.
@@ -368,9 +356,9 @@ double peak_growth(F run) {
   std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
   const bool reset = f != nullptr && std::fputs("5", f) >= 0;
   if (f != nullptr) std::fclose(f);
-  const double before = status_bytes("VmRSS");
+  const double before = pb::status_bytes("VmRSS");
   run();
-  const double peak = status_bytes("VmHWM");
+  const double peak = pb::status_bytes("VmHWM");
   if (!reset || before < 0 || peak < 0) return -1;
   return std::max(0.0, peak - before);
 }

@@ -59,6 +59,11 @@ void throw_no_tape(const char* what) {
 
 void throw_foreign(const char* what, std::uint32_t index, std::uint64_t tag, std::uint64_t epoch,
                    std::size_t size) {
+  if (tag == 0 && index != 0)
+    throw tape_error(fmt::format(
+        "slope: {}: a Var (statement {}) that was moved from: it owned its statement, which "
+        "went to the Var it was moved into (and may have grown since); assign it before using it",
+        what, index));
   if (tag == epoch)
     throw tape_error(fmt::format(
         "slope: {}: statement index {} is not on the active tape, which holds {} statements",

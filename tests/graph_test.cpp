@@ -25,10 +25,13 @@ TEST_CASE("tracing records one named statement per operation, with the same deri
   };
   slope::Tape plain;
   const auto folded = neuron();
-  CHECK(plain.size() == 5);  // three inputs, w*x and + b; the sigmoid folds into a's partial
+  // Three inputs and w*x, which + b grows (its result owns the statement);
+  // the sigmoid folds into a's partial.
+  CHECK(plain.size() == 4);
+  CHECK(plain.operands() == 3);
   CHECK(plain.name(1) == "input");  // untraced statements are named by their kind
   CHECK(plain.name(4) == "op");
-  CHECK(plain.name(6).empty());     // no such statement
+  CHECK(plain.name(5).empty());     // no such statement
   plain.deactivate();
   slope::Tape traced;
   traced.trace();

@@ -16,9 +16,12 @@ using slope::Tape;
 using slope::Var;
 
 TEST_CASE("Var is a small trivially copyable handle") {
-  static_assert(std::is_trivially_copyable_v<Var<double>>);
-  static_assert(sizeof(Var<double>) == 32);  // value, partial, index, input flag, 64-bit tag
-  static_assert(std::is_trivially_copyable_v<Var<float>>);
+  // Not trivially copyable: a copy marks an owned statement shared (see Var).
+  static_assert(std::is_nothrow_copy_constructible_v<Var<double>>);
+  static_assert(std::is_nothrow_move_constructible_v<Var<double>>);
+  static_assert(std::is_nothrow_copy_assignable_v<Var<double>>);
+  static_assert(std::is_trivially_destructible_v<Var<double>>);
+  static_assert(sizeof(Var<double>) == 32);  // value, partial, index, flags, 64-bit tag
   Tape tape;
   Var x = 0.25;
   static_assert(std::is_same_v<decltype(x), Var<double>>);

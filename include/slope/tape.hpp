@@ -362,6 +362,56 @@ class Tape {
     return static_cast<index_type>(statements_++);
   }
 
+  // ------------------------------------------ extending the last statement ----
+  // A Var that owns its statement (the only Var that refers to it; see
+  // Var) may add operands to it while it is the last one, and the last
+  // statement may be merged into the one before it: `z += w * x` grows one
+  // statement instead of recording one per term.
+
+  /// Whether a Var tagged `tag` is of this recording, and the tape is not
+  /// tracing (operations may then record nothing).
+  SLOPE_INLINE bool folds(std::uint64_t tag) const noexcept { return tag == fold_tag_; }
+  /// Whether statement `index` of the recording tagged `tag` is the last
+  /// one and may grow: not while tracing or detecting anomalies, where every
+  /// operation is a statement of its own.
+  SLOPE_INLINE bool can_extend(index_type index, std::uint64_t tag) const noexcept {
+    return tag == fold_tag_ && index + std::size_t(1) == statements_;
+  }
+  /// Adds the operand (a, da) to the last statement (can_extend()). Throws
+  /// what growing throws, with nothing changed.
+  SLOPE_INLINE void extend_last(index_type a, const T& da) {
+    if (operands_ == operand_capacity_) [[unlikely]]
+      grow(statements_, operands_ + 1);
+    arg_ptr_[operands_] = a;
+    partial_ptr_[operands_] = da;
+    ++operands_;
+    end_ptr_[statements_ - 1] = static_cast<index_type>(operands_);
+  }
+  /// Whether the last statement (`last`) may be merged into statement
+  /// `into`, the one before it, by merge_last(): both of the recording
+  /// tagged `tag` (not tracing), and the last not reading `into` (which
+  /// would make `into` an operand of itself).
+  SLOPE_INLINE bool can_merge(index_type into, index_type last, std::uint64_t tag) const noexcept {
+    if (tag != fold_tag_ || last + std::size_t(1) != statements_ || into + 1 != last) return false;
+    for (std::size_t j = end_ptr_[last - 1]; j < end_ptr_[last]; ++j)
+      if (arg_ptr_[j] == into) return false;
+    return true;
+  }
+  /// Merges the last statement into the one before it (can_merge()): its
+  /// operands become that statement's (negated with Negate), and its index
+  /// is free again. Adjoints of a sweep before it are no longer valid from
+  /// that index on.
+  template <bool Negate>
+  SLOPE_INLINE void merge_last() noexcept {
+    const std::size_t last = statements_ - 1;
+    if constexpr (Negate)
+      for (std::size_t j = end_ptr_[last - 1]; j < end_ptr_[last]; ++j)
+        partial_ptr_[j] = -partial_ptr_[j];
+    end_ptr_[last - 1] = end_ptr_[last];
+    statements_ = last;
+    swept_ = std::min(swept_, statements_);
+  }
+
   /// Where the operands of a statement being built go: see open_statement().
   struct OperandSlots {
     index_type* args;

@@ -78,6 +78,11 @@ struct recorded_t {
 struct input_t {
   explicit input_t() = default;
 };
+struct owner_t {
+  explicit owner_t() = default;
+};
+template <class T>
+struct Sums;
 }  // namespace detail
 
 /// An active (or constant) number of scalar type T (double by default).
@@ -95,6 +100,20 @@ struct input_t {
 /// multiplication per step and no tape. Only an operation on Vars of two
 /// different statements records a statement. Derivatives are taken with
 /// respect to inputs.
+///
+/// Sums grow one statement. The result of an operation that recorded a
+/// statement owns it: it is the only Var that refers to it. While it is the
+/// tape's last statement, `z += t` and `z - t` of an owner z (or of a
+/// temporary, as in `a * b + c`) add t as an operand of z's statement
+/// instead of recording another, and `z += a * b` merges the statement of
+/// the temporary a * b into z's. So `for (...) z += w[i] * x[i];` records
+/// one statement of one operand per term, as slope::dot does. A copy of an
+/// owner, or a result folded from it (`2 * z`, `tanh(z)`), refers to the
+/// same statement, so it makes the statement shared: the owner marks
+/// itself so as it is read (the mark is a write to a mutable member, so one
+/// Var must not be copied on two threads at once; Vars belong to one
+/// thread's tape anyway). A Var moved from an owner hands its statement on
+/// and cannot be used afterwards (operations on it throw slope::tape_error).
 template <class T>
 class Var {
   // Nesting (a Var of Vars on a tape of Vars, for second derivatives) would
@@ -113,7 +132,7 @@ class Var {
   /// A constant zero.
   Var() = default;
   /// A new independent variable on the thread's active tape.
-  Var(const T& value) : value_(value), input_(1) {  // NOLINT: implicit, so `Var x = 0.5;` reads like math
+  Var(const T& value) : value_(value), flags_(input_bit) {  // NOLINT: implicit, so `Var x = 0.5;` reads like math
     Tape<T>& tape = Tape<T>::current("creating a Var");
     index_ = tape.new_input();
     tag_ = tape.epoch();
@@ -139,7 +158,46 @@ class Var {
   /// Low level: the input recorded as statement `index` of the recording
   /// tagged `tag` (see slope::inputs).
   Var(const T& value, index_type index, std::uint64_t tag, detail::input_t) noexcept
-      : value_(value), index_(index), input_(1), tag_(tag) {}
+      : value_(value), index_(index), flags_(input_bit), tag_(tag) {}
+
+  // Copies and moves: see "Sums grow one statement" above. A copy never
+  // owns, and the source stops owning; a move hands ownership on.
+  Var(const Var& other) noexcept
+      : value_(other.value_),
+        partial_(other.partial_),
+        index_(other.index_),
+        flags_(other.flags_ & ~owner_bit),
+        tag_(other.tag_) {
+    other.share();
+  }
+  Var(Var&& other) noexcept
+      : value_(other.value_),
+        partial_(other.partial_),
+        index_(other.index_),
+        flags_(other.flags_),
+        tag_(other.tag_) {
+    other.hand_over();
+  }
+  Var& operator=(const Var& other) noexcept {
+    value_ = other.value_;
+    partial_ = other.partial_;
+    index_ = other.index_;
+    flags_ = other.flags_ & ~owner_bit;
+    tag_ = other.tag_;
+    other.share();
+    return *this;
+  }
+  Var& operator=(Var&& other) noexcept {
+    if (this == &other) return *this;
+    value_ = other.value_;
+    partial_ = other.partial_;
+    index_ = other.index_;
+    flags_ = other.flags_;
+    tag_ = other.tag_;
+    other.hand_over();
+    return *this;
+  }
+  ~Var() = default;
 
   const T& value() const noexcept { return value_; }
   /// d(this)/d(statement index()): 1 for inputs and recorded results.
@@ -151,19 +209,45 @@ class Var {
   bool is_constant() const noexcept { return index_ == 0; }
   /// Whether this Var is an input (constructed from a number, or a copy of
   /// one): the only Vars derivatives are taken with respect to.
-  bool is_input() const noexcept { return input_ != 0; }
+  bool is_input() const noexcept { return (flags_ & input_bit) != 0; }
+  /// Whether this Var owns its statement (see "Sums grow one statement").
+  bool owns_statement() const noexcept { return (flags_ & owner_bit) != 0; }
+  /// Low level: marks the statement shared, so that this Var no longer owns
+  /// it: what copies and folds do before they refer to it too. Writes only
+  /// if it owned it.
+  SLOPE_INLINE void share() const noexcept {
+    if (flags_ & owner_bit) [[unlikely]]
+      flags_ &= ~owner_bit;
+  }
 
   // a op= b is a = a op b, for b a Var or a plain number. (Defined here:
   // clang 14 does not match constrained out-of-line definitions.)
   template <class B>
     requires VarOperands<Var, B>
   SLOPE_INLINE Var& operator+=(const B& b) {
-    return *this = apply(Add{}, *this, b);
+    if constexpr (is_var_v<B>)
+      detail::Sums<T>::template accumulate<false, false>(*this, b);
+    else
+      detail::Sums<T>::template add_constant<false>(*this, T(b));
+    return *this;
+  }
+  /// z += t for a temporary t (`z += w * x`): t's statement may be merged.
+  SLOPE_INLINE Var& operator+=(Var&& b) {
+    detail::Sums<T>::template accumulate<false, true>(*this, b);
+    return *this;
   }
   template <class B>
     requires VarOperands<Var, B>
   SLOPE_INLINE Var& operator-=(const B& b) {
-    return *this = apply(Subtract{}, *this, b);
+    if constexpr (is_var_v<B>)
+      detail::Sums<T>::template accumulate<true, false>(*this, b);
+    else
+      detail::Sums<T>::template add_constant<true>(*this, T(b));
+    return *this;
+  }
+  SLOPE_INLINE Var& operator-=(Var&& b) {
+    detail::Sums<T>::template accumulate<true, true>(*this, b);
+    return *this;
   }
   template <class B>
     requires VarOperands<Var, B>
@@ -177,15 +261,33 @@ class Var {
   }
 
  private:
+  friend struct detail::Sums<T>;
+  static constexpr std::uint32_t input_bit = 1;
+  static constexpr std::uint32_t owner_bit = 2;
+
+  /// Low level: the owner of statement `index`, just recorded.
+  Var(const T& value, index_type index, std::uint64_t tag, detail::owner_t) noexcept
+      : value_(value), index_(index), flags_(owner_bit), tag_(tag) {}
+  /// After a move: an owner's statement went with it, and may grow or be
+  /// merged away, so this Var is made unusable (tag 0 with a statement
+  /// index: every operation throws).
+  SLOPE_INLINE void hand_over() noexcept {
+    if (flags_ & owner_bit) [[unlikely]] {
+      flags_ &= ~owner_bit;
+      tag_ = 0;
+    }
+  }
+
   T value_{};
   T partial_ = T(1);
   index_type index_ = 0;
-  // 1 for an input. 32 bits, not a bool: with a one-byte flag, GCC 12
-  // assembles a Var result in memory with three narrow stores and copies it
-  // on with one 16-byte load, which cannot be forwarded from them (a stall
-  // of some 15 cycles per `z += w * x` of a plain loop: W4's scalar row
-  // measured 1.6 times slower).
-  std::uint32_t input_ = 0;
+  // input_bit for an input, owner_bit for the owner of its statement.
+  // 32 bits, not a bool: with a one-byte flag, GCC 12 assembles a Var
+  // result in memory with three narrow stores and copies it on with one
+  // 16-byte load, which cannot be forwarded from them (a stall of some 15
+  // cycles per `z += w * x` of a plain loop: W4's scalar row measured 1.6
+  // times slower).
+  mutable std::uint32_t flags_ = 0;
   std::uint64_t tag_ = 0;
 };
 
@@ -408,6 +510,7 @@ SLOPE_INLINE Operand<T> operand(Tape<T>& tape, const Var<T>& x, const T& local) 
 template <bool Exact = false, class T>
 SLOPE_INLINE Var<T> folded(Tape<T>& tape, const T& y, const T& d, const Var<T>& x,
                            const char* what) {
+  x.share();  // the result refers to x's statement too (see Var)
   T partial;
   if (chain<Exact>(d, x.partial(), partial)) [[likely]]
     return Var<T>(y, partial, x.index(), x.tag(), recorded_t{});
@@ -527,13 +630,15 @@ SLOPE_INLINE Var<T> apply(const P& p, const Var<T>& a, const Var<T>& b) {
   tape.verify(b.index(), b.tag(), P::name.data());
   if (a.index() == b.index()) {
     T partial;
-    if (detail::fold_same<detail::exact_v<P>>(d, a, b, partial)) [[likely]]
+    if (detail::fold_same<detail::exact_v<P>>(d, a, b, partial)) [[likely]] {
+      a.share();  // the result refers to their statement too
       return Var<T>(y, partial, a.index(), a.tag(), detail::recorded_t{});
+    }
   }
   const detail::Operand<T> oa = detail::operand<detail::exact_v<P>>(tape, a, d[0]);
   const detail::Operand<T> ob = detail::operand<detail::exact_v<P>>(tape, b, d[1]);
-  return Var<T>(y, T(1), tape.record(oa.index, oa.partial, ob.index, ob.partial), tape.epoch(),
-                detail::recorded_t{});
+  return detail::Sums<T>::owner(y, tape.record(oa.index, oa.partial, ob.index, ob.partial),
+                                tape.epoch());
 }
 
 template <class P, class T, PassiveFor<T> U>
@@ -544,6 +649,72 @@ template <class P, class T, PassiveFor<T> U>
 SLOPE_INLINE Var<T> apply(const P& p, const U& a, const Var<T>& b) {
   return apply(p, Var<T>::constant(T(a)), b);
 }
+
+namespace detail {
+/// Sums that grow the statement of the Var that owns it (see Var).
+template <class T>
+struct Sums {
+  static Var<T> owner(const T& value, typename Tape<T>::index_type index, std::uint64_t tag) noexcept {
+    return Var<T>(value, index, tag, owner_t{});
+  }
+
+  /// z = z + b (z - b with Negate), in place. If z owns the tape's last
+  /// statement, b becomes an operand of it. Else, with Consume (b is a
+  /// temporary, taken apart here), if b owns the last statement and z the
+  /// one before, b's is merged into z's; or (a sum) z becomes an operand of
+  /// b's statement and z its owner. Otherwise z = apply(Add or Subtract).
+  template <bool Negate, bool Consume, class B>
+  SLOPE_INLINE static void accumulate(Var<T>& z, B& b) {
+    using P = std::conditional_t<Negate, Subtract, Add>;
+    if (b.is_constant()) {
+      add_constant<Negate>(z, b.value_);
+      return;
+    }
+    if (z.owns_statement()) {
+      Tape<T>& tape = Tape<T>::current(P::name.data());
+      if (tape.can_extend(z.index_, z.tag_)) {
+        if (b.tag_ == z.tag_ && b.index_ < z.index_) [[likely]] {
+          tape.extend_last(b.index_, Negate ? T(-b.partial_) : b.partial_);
+          z.value_ = Negate ? T(z.value_ - b.value_) : T(z.value_ + b.value_);
+          return;
+        }
+      } else if constexpr (Consume) {
+        if (b.owns_statement() && b.tag_ == z.tag_ && tape.can_merge(z.index_, b.index_, z.tag_)) {
+          tape.template merge_last<Negate>();
+          z.value_ = Negate ? T(z.value_ - b.value_) : T(z.value_ + b.value_);
+          b.hand_over();
+          return;
+        }
+      }
+    }
+    if constexpr (Consume && !Negate) {
+      if (b.owns_statement() && !z.is_constant()) {
+        Tape<T>& tape = Tape<T>::current(P::name.data());
+        if (tape.can_extend(b.index_, b.tag_) && z.tag_ == b.tag_ && z.index_ < b.index_) {
+          tape.extend_last(z.index_, z.partial_);
+          const T value = z.value_ + b.value_;
+          z = owner(value, b.index_, b.tag_);
+          b.hand_over();
+          return;
+        }
+      }
+    }
+    z = apply(P{}, z, b);
+  }
+
+  /// z = z + c (z - c with Negate) for a number c: an owner stays one (its
+  /// derivative is unchanged), while the tape is not tracing.
+  template <bool Negate>
+  SLOPE_INLINE static void add_constant(Var<T>& z, const T& c) {
+    using P = std::conditional_t<Negate, Subtract, Add>;
+    if (z.owns_statement() && Tape<T>::current(P::name.data()).folds(z.tag_)) {
+      z.value_ = Negate ? T(z.value_ - c) : T(z.value_ + c);
+      return;
+    }
+    z = apply(P{}, z, Var<T>::constant(c));
+  }
+};
+}  // namespace detail
 
 // ------------------------------------------------------------ operators ----
 
@@ -565,6 +736,57 @@ template <class A, class B>
   requires VarOperands<A, B>
 SLOPE_INLINE common_var_t<A, B> operator-(const A& a, const B& b) {
   return apply(Subtract{}, a, b);
+}
+// Sums with a temporary operand: the statement it owns may grow (see Var),
+// so that `a * b + c * d + e` records one statement. Addition is
+// commutative in floating point, so b + a is a + b.
+template <class T>
+SLOPE_INLINE Var<T> operator+(Var<T>&& a, const Var<T>& b) {
+  Var<T> r(std::move(a));
+  detail::Sums<T>::template accumulate<false, false>(r, b);
+  return r;
+}
+template <class T>
+SLOPE_INLINE Var<T> operator+(const Var<T>& a, Var<T>&& b) {
+  Var<T> r(std::move(b));
+  detail::Sums<T>::template accumulate<false, false>(r, a);
+  return r;
+}
+template <class T>
+SLOPE_INLINE Var<T> operator+(Var<T>&& a, Var<T>&& b) {
+  Var<T> r(std::move(a));
+  detail::Sums<T>::template accumulate<false, true>(r, b);
+  return r;
+}
+template <class T, PassiveFor<T> U>
+SLOPE_INLINE Var<T> operator+(Var<T>&& a, const U& b) {
+  Var<T> r(std::move(a));
+  detail::Sums<T>::template add_constant<false>(r, T(b));
+  return r;
+}
+template <class T, PassiveFor<T> U>
+SLOPE_INLINE Var<T> operator+(const U& a, Var<T>&& b) {
+  Var<T> r(std::move(b));
+  detail::Sums<T>::template add_constant<false>(r, T(a));
+  return r;
+}
+template <class T>
+SLOPE_INLINE Var<T> operator-(Var<T>&& a, const Var<T>& b) {
+  Var<T> r(std::move(a));
+  detail::Sums<T>::template accumulate<true, false>(r, b);
+  return r;
+}
+template <class T>
+SLOPE_INLINE Var<T> operator-(Var<T>&& a, Var<T>&& b) {
+  Var<T> r(std::move(a));
+  detail::Sums<T>::template accumulate<true, true>(r, b);
+  return r;
+}
+template <class T, PassiveFor<T> U>
+SLOPE_INLINE Var<T> operator-(Var<T>&& a, const U& b) {
+  Var<T> r(std::move(a));
+  detail::Sums<T>::template add_constant<true>(r, T(b));
+  return r;
 }
 template <class A, class B>
   requires VarOperands<A, B>
@@ -723,7 +945,7 @@ class StatementBuilder {
     }
     if (k_ == 0) return Var<T>(value, held_partial_, held_, epoch_, recorded_t{});
     write_held();
-    return Var<T>(value, T(1), tape_.close_statement(k_), epoch_, recorded_t{});
+    return Sums<T>::owner(value, tape_.close_statement(k_), epoch_);
   }
 
  private:
@@ -736,6 +958,7 @@ class StatementBuilder {
       if (i == 0) return;  // a constant
       tape_.verify(i, x.tag(), what_);  // throws
     }
+    x.share();  // a result that folds refers to x's statement too
     T p;
     if (!chain<Exact>(local, x.partial(), p)) [[unlikely]] {
       // The product cannot be folded: the term gets a slot of its own with

@@ -369,3 +369,195 @@ TEST_CASE("inputs in bulk are the same inputs as Vars made one by one") {
   CHECK_THROWS_AS(slope::inputs(values, kept), slope::tape_error);
   CHECK(kept.size() == 2);  // untouched
 }
+
+// ------------------------------------------------ sums grow one statement ----
+// An owner's statement grows while no other Var refers to it; everything that
+// makes a second reference (a copy, a fold, a move) must stop that, or a Var
+// would silently mean its statement's later operands too.
+
+TEST_CASE("z += w * x grows one statement, with the gradient of the sum") {
+  Tape tape;
+  const std::vector<double> xs{0.5, -1.5, 2.0, 0.25, -3.0};
+  std::vector<Var<>> w = slope::inputs(std::vector<double>{1.0, 2.0, -0.5, 4.0, 0.75});
+  Var b = 0.1;
+  const std::size_t before = tape.size();
+  Var z = b;
+  for (std::size_t i = 0; i < xs.size(); ++i) z += w[i] * xs[i];
+  CHECK(tape.size() == before + 1);  // one statement: b and the five terms
+  CHECK(tape.operands() == 6);
+  CHECK(z.owns_statement());
+  const std::vector<double> g = slope::gradient(z, w);
+  for (std::size_t i = 0; i < xs.size(); ++i) CHECK(g[i] == xs[i]);
+  CHECK(slope::derivatives(z, slope::wrt(b))[0] == 1.0);
+  // Products of two Vars merge into the sum: z += a * c adds two operands
+  // (here with z: a and c came after z's statement, which is then not the
+  // one before the product's, so z joins the product's statement).
+  Var a = 1.5, c = -2.0;
+  z += a * c;
+  CHECK(tape.size() == before + 4);
+  CHECK(tape.operands() == 9);
+  z += c * c;  // merged
+  z -= c * c;
+  CHECK(tape.size() == before + 4);
+  CHECK(tape.operands() == 11);
+  auto [da, dc] = slope::derivatives(z, slope::wrt(a, c));
+  CHECK(da == -2.0);
+  CHECK(dc == 1.5);
+  // z -= t negates t's partials.
+  z -= a * a;  // one statement: folded, then an operand
+  CHECK(tape.size() == before + 4);
+  CHECK(slope::derivatives(z, slope::wrt(a))[0] == -2.0 - 3.0);
+}
+
+TEST_CASE("a * b + c * d + e records one statement") {
+  Tape tape;
+  Var a = 1.0, b = 2.0, c = 3.0, d = 4.0, e = 5.0;
+  Var y = a * b + c * d + e - a * e + 1.0;
+  CHECK(tape.size() == 6);
+  CHECK(tape.operands() == 7);
+  CHECK(y.value() == 2.0 + 12.0 + 5.0 - 5.0 + 1.0);
+  auto [da, db, dc, dd, de] = slope::derivatives(y, slope::wrt(a, b, c, d, e));
+  CHECK(da == 2.0 - 5.0);
+  CHECK(db == 1.0);
+  CHECK(dc == 4.0);
+  CHECK(dd == 3.0);
+  CHECK(de == 1.0 - 1.0);
+  // A temporary on the right grows too: b * c + (d * e) and d + b * c.
+  Var u = d + b * c;
+  CHECK(tape.size() == 7);
+  CHECK(tape.operands() == 10);
+  CHECK(slope::derivatives(u, slope::wrt(b, d))[0] == 3.0);
+}
+
+TEST_CASE("a copy or a fold of an owner keeps its own value when the owner grows") {
+  Tape tape;
+  Var a = 1.5, b = -2.0, c = 0.5;
+  Var z = a * b;
+  Var copy = z;             // shares z's statement
+  Var assigned;
+  assigned = z;
+  Var twice = 2.0 * z;      // a fold: the same statement, partial 2
+  Var t = slope::tanh(z);   // a fold too
+  Var same = z * z;         // both operands on z's statement
+  Var plus = z + 0.0;
+  CHECK(!z.owns_statement());
+  z += c;  // must record a new statement now
+  z += a * c;
+  auto [zc] = slope::derivatives(z, slope::wrt(c));
+  CHECK(zc == 1.0 + 1.5);
+  for (const Var<>* v : {&copy, &assigned, &twice, &t, &same, &plus}) {
+    auto [dc, da] = slope::derivatives(*v, slope::wrt(c, a));
+    CHECK(dc == 0.0);
+    CHECK(da != 0.0);
+  }
+  CHECK(slope::derivatives(twice, slope::wrt(a))[0] == 2.0 * -2.0);
+  const double th = std::tanh(-3.0);
+  CHECK(slope::derivatives(t, slope::wrt(b))[0] == doctest::Approx((1 - th * th) * 1.5));
+  CHECK(slope::derivatives(same, slope::wrt(a))[0] == doctest::Approx(2 * -3.0 * -2.0));
+}
+
+TEST_CASE("partial sums kept along the way are each their own value") {
+  Tape tape;
+  std::vector<Var<>> w = slope::inputs(std::vector<double>{1.0, 2.0, 3.0, 4.0});
+  Var z = 0.0;
+  std::vector<Var<>> partial;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    z += w[i] * double(i + 1);
+    partial.push_back(z);  // a copy: z records a new statement next time
+  }
+  Var loss = 0.0;
+  for (const Var<>& p : partial) loss += p * p;
+  // loss = sum_k (sum_{i<=k} (i+1) w_i)^2; d/dw_i = sum_{k>=i} 2 s_k (i+1)
+  double s[4], acc = 0;
+  for (int k = 0; k < 4; ++k) s[k] = acc += (k + 1) * (k + 1.0);
+  const std::vector<double> g = slope::gradient(loss, w);
+  for (int i = 0; i < 4; ++i) {
+    double expected = 0;
+    for (int k = i; k < 4; ++k) expected += 2 * s[k] * (i + 1);
+    CHECK(g[i] == doctest::Approx(expected));
+  }
+}
+
+TEST_CASE("a statement that reads the owner's is not merged into it") {
+  Tape tape;
+  Var a = 1.5, w = 3.0;
+  Var z = a * a + w;  // owns a statement
+  Var r = z * w;      // reads it
+  z += std::move(r);  // z + z w: r's statement stays
+  auto [da, dw] = slope::derivatives(z, slope::wrt(a, w));
+  const double zv = 1.5 * 1.5 + 3.0;
+  CHECK(z.value() == zv + zv * 3.0);
+  CHECK(da == doctest::Approx(2 * 1.5 * (1 + 3.0)));
+  CHECK(dw == doctest::Approx(1 + zv + 3.0));
+  Var y = a * w;
+  y += y;  // the same statement twice: 2 a w
+  CHECK(slope::derivatives(y, slope::wrt(a))[0] == 6.0);
+  y += y * a;  // y (1 + a), y read by the product
+  CHECK(slope::derivatives(y, slope::wrt(a))[0] == doctest::Approx(2 * 3.0 * (1 + 2 * 1.5)));
+}
+
+TEST_CASE("a moved-from owner throws; its statement went with the move") {
+  Tape tape;
+  Var a = 1.5, b = -2.0, c = 4.0;
+  Var p = a * b;
+  Var q = std::move(p);  // q owns the statement now
+  CHECK(q.owns_statement());
+  q += c;
+  CHECK(slope::derivatives(q, slope::wrt(c))[0] == 1.0);
+  CHECK_THROWS_WITH_AS((void)(p * 2.0), doctest::Contains("moved from"), slope::tape_error);
+  CHECK_THROWS_AS((void)slope::derivatives(p, slope::wrt(a)), slope::tape_error);
+  p = a + c;  // assigned again: usable
+  CHECK(slope::derivatives(p, slope::wrt(c))[0] == 1.0);
+  // Merged away by +=: the temporary's statement is gone, so is the Var.
+  Var z = a * c, t = b * c;
+  z += std::move(t);
+  CHECK_THROWS_AS((void)slope::sin(t), slope::tape_error);
+  CHECK(slope::derivatives(z, slope::wrt(c))[0] == 1.5 - 2.0);
+  // A moved non-owner (an input) is a copy.
+  Var x = a;
+  Var moved = std::move(x);
+  CHECK(slope::derivatives(x * moved, slope::wrt(a))[0] == 3.0);
+}
+
+TEST_CASE("owners in containers and swaps keep their meaning") {
+  Tape tape;
+  Var a = 1.0, b = 2.0, c = 3.0;
+  std::vector<Var<>> v;
+  v.push_back(a * b);
+  v.push_back(b * c);
+  v.resize(64);  // moves the owners
+  v[1] += a;     // v[1] owns the last statement
+  v[0] += c;     // v[0]'s is not last: a new statement
+  std::swap(v[0], v[1]);
+  v[0] += b;
+  auto [da, db, dc] = slope::derivatives(v[0], slope::wrt(a, b, c));
+  CHECK((da == 1.0 && db == 3.0 + 1.0 && dc == 2.0));
+  auto [ea, eb, ec] = slope::derivatives(v[1], slope::wrt(a, b, c));
+  CHECK((ea == 2.0 && eb == 1.0 && ec == 1.0));
+}
+
+TEST_CASE("a sweep before a sum grows, and a reset, see the recording of their time") {
+  Tape tape;
+  Var a = 2.0, b = 3.0;
+  Var z = a * b;
+  CHECK(slope::derivatives(z, slope::wrt(a))[0] == 3.0);
+  z += a * a;
+  CHECK(slope::derivatives(z, slope::wrt(a))[0] == 3.0 + 4.0);
+  tape.reset();
+  Var c = 1.0;
+  CHECK_THROWS_AS(z += c, slope::tape_error);
+  CHECK_THROWS_AS(z += 1.0, slope::tape_error);
+}
+
+TEST_CASE("while tracing, every operation is a statement of its own") {
+  Tape tape;
+  tape.trace();
+  Var a = 1.0, b = 2.0, c = 3.0;
+  Var z = a * b;
+  z += c;
+  z += a * c;
+  Var y = a * b + c + 1.0;
+  CHECK(tape.size() == 3 + 4 + 3);  // mul, add, mul, add; mul, add, add
+  CHECK(slope::derivatives(z, slope::wrt(c))[0] == 2.0);
+  CHECK(slope::derivatives(y, slope::wrt(a))[0] == 2.0);
+}

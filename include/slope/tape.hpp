@@ -397,14 +397,18 @@ class Tape {
       if (arg_ptr_[j] == into) return false;
     return true;
   }
-  /// Merges the last statement into the one before it (can_merge()): its
-  /// operands become that statement's (negated with Negate), and its index
-  /// is free again. Adjoints of a sweep before it are no longer valid from
-  /// that index on.
-  template <bool Negate>
+  /// Merges the last statement into the one before it (can_merge()): their
+  /// operands become one statement, the one before's (negated with
+  /// NegateFirst) and the last's (negated with NegateLast), and the last
+  /// index is free again. Adjoints of a sweep before it are no longer valid
+  /// from that index on.
+  template <bool NegateFirst, bool NegateLast>
   SLOPE_INLINE void merge_last() noexcept {
     const std::size_t last = statements_ - 1;
-    if constexpr (Negate)
+    if constexpr (NegateFirst)
+      for (std::size_t j = end_ptr_[last - 2]; j < end_ptr_[last - 1]; ++j)
+        partial_ptr_[j] = -partial_ptr_[j];
+    if constexpr (NegateLast)
       for (std::size_t j = end_ptr_[last - 1]; j < end_ptr_[last]; ++j)
         partial_ptr_[j] = -partial_ptr_[j];
     end_ptr_[last - 1] = end_ptr_[last];

@@ -658,11 +658,13 @@ struct Sums {
     return Var<T>(value, index, tag, owner_t{});
   }
 
-  /// z = z + b (z - b with Negate), in place. If z owns the tape's last
-  /// statement, b becomes an operand of it. Else, with Consume (b is a
-  /// temporary, taken apart here), if b owns the last statement and z the
-  /// one before, b's is merged into z's; or (a sum) z becomes an operand of
-  /// b's statement and z its owner. Otherwise z = apply(Add or Subtract).
+  /// z = z + b (z - b with Negate), in place. With Consume (b is a
+  /// temporary, taken apart here), if z and b own the last two statements,
+  /// they are merged into one (in either order: the operands of a + b may
+  /// be evaluated right to left). Else if z owns the tape's last statement,
+  /// b becomes an operand of it; or, with Consume and a sum, if b owns the
+  /// last statement, z becomes an operand of b's and z its owner. Otherwise
+  /// z = apply(Add or Subtract).
   template <bool Negate, bool Consume, class B>
   SLOPE_INLINE static void accumulate(Var<T>& z, B& b) {
     using P = std::conditional_t<Negate, Subtract, Add>;
@@ -670,21 +672,31 @@ struct Sums {
       add_constant<Negate>(z, b.value_);
       return;
     }
+    const auto sum = [&] { return Negate ? T(z.value_ - b.value_) : T(z.value_ + b.value_); };
     if (z.owns_statement()) {
       Tape<T>& tape = Tape<T>::current(P::name.data());
-      if (tape.can_extend(z.index_, z.tag_)) {
-        if (b.tag_ == z.tag_ && b.index_ < z.index_) [[likely]] {
-          tape.extend_last(b.index_, Negate ? T(-b.partial_) : b.partial_);
-          z.value_ = Negate ? T(z.value_ - b.value_) : T(z.value_ + b.value_);
-          return;
+      if constexpr (Consume) {
+        if (b.owns_statement() && b.tag_ == z.tag_) {
+          if (tape.can_merge(z.index_, b.index_, z.tag_)) {
+            tape.template merge_last<false, Negate>();
+            z.value_ = sum();
+            b.hand_over();
+            return;
+          }
+          if (tape.can_merge(b.index_, z.index_, z.tag_)) {
+            tape.template merge_last<Negate, false>();
+            z.value_ = sum();
+            z.index_ = b.index_;
+            b.hand_over();
+            return;
+          }
         }
-      } else if constexpr (Consume) {
-        if (b.owns_statement() && b.tag_ == z.tag_ && tape.can_merge(z.index_, b.index_, z.tag_)) {
-          tape.template merge_last<Negate>();
-          z.value_ = Negate ? T(z.value_ - b.value_) : T(z.value_ + b.value_);
-          b.hand_over();
-          return;
-        }
+      }
+      if (tape.can_extend(z.index_, z.tag_) && b.tag_ == z.tag_ && b.index_ < z.index_)
+          [[likely]] {
+        tape.extend_last(b.index_, Negate ? T(-b.partial_) : b.partial_);
+        z.value_ = sum();
+        return;
       }
     }
     if constexpr (Consume && !Negate) {
@@ -692,7 +704,7 @@ struct Sums {
         Tape<T>& tape = Tape<T>::current(P::name.data());
         if (tape.can_extend(b.index_, b.tag_) && z.tag_ == b.tag_ && z.index_ < b.index_) {
           tape.extend_last(z.index_, z.partial_);
-          const T value = z.value_ + b.value_;
+          const T value = sum();
           z = owner(value, b.index_, b.tag_);
           b.hand_over();
           return;

@@ -139,6 +139,35 @@ slope::Var<T> evaluate_step(const Step& s, const std::vector<slope::Var<T>>& v) 
         return r;
       });
     }
+    case Kind::accumulate: {
+      const int shape = s.op & 3;
+      auto minus = [&](std::size_t i) { return ((s.op >> 2) >> i & 1) != 0; };
+      auto product = [&](std::size_t i) -> V {
+        return with_operand(s.b[i], v, [&](const auto& y) -> V { return as_var(s.a[i], v) * y; });
+      };
+      V r = product(0);
+      for (std::size_t i = 1; i < s.a.size(); ++i) {
+        if (shape == 0) {
+          if (minus(i))
+            r -= product(i);
+          else
+            r += product(i);
+        } else if (shape == 1) {
+          r = minus(i) ? std::move(r) - product(i) : std::move(r) + product(i);
+        } else if (shape == 2) {
+          V t = product(i);
+          if (minus(i))
+            r -= std::move(t);
+          else
+            r += std::move(t);
+        } else if (minus(i)) {
+          r -= v[static_cast<std::size_t>(s.a[i].ref)];
+        } else {
+          r += v[static_cast<std::size_t>(s.a[i].ref)];
+        }
+      }
+      return r;
+    }
     case Kind::negate: return -as_var(s.a[0], v);
     case Kind::plus: return +as_var(s.a[0], v);
     case Kind::sum: {
@@ -195,7 +224,7 @@ template <class T>
 slope::Var<T> evaluate(const Program& p, std::vector<slope::Var<T>>& values) {
   for (const Step& s : p.steps) {
     slope::Var<T> y = evaluate_step(s, values);
-    values.push_back(y);
+    values.push_back(std::move(y));  // an owner stays one, in the vector
   }
   return values.back();
 }
@@ -284,6 +313,17 @@ void local_partials(const Program& p, const std::vector<T>& values, LocalPartial
         visit_type<arith_primitives>(static_cast<std::size_t>(s.op), [&](auto id) {
           binary(typename decltype(id)::type{}, s);
         });
+        break;
+      case Kind::accumulate:
+        for (std::size_t i = 0; i < s.a.size(); ++i) {
+          const T sign = i > 0 && ((s.op >> 2) >> i & 1) != 0 ? T(-1) : T(1);
+          if (i > 0 && (s.op & 3) == 3) {
+            put(s.a[i], sign);
+          } else {
+            put(s.a[i], sign * val(s.b[i]));
+            put(s.b[i], sign * val(s.a[i]));
+          }
+        }
         break;
       case Kind::negate: put(s.a[0], T(-1)); break;
       case Kind::plus: put(s.a[0], T(1)); break;

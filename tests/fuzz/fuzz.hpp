@@ -62,6 +62,10 @@ enum class Kind : std::uint8_t {
   dot,       // op: 0 dot(span Var, span T[, c]), 1 dot(span Var, span Var[, c]),
              //     2 dot(vector Var, vector T), 3 dot(vector Var, vector Var); a, b, c
   fma,       // slope::fma(a[0], a[1], a[2]), each a Var or a number
+  accumulate,  // op & 3, the shape: 0 r = a0 b0; r += a_i b_i (or -=); 1 r = r + a_i b_i
+               // (or -) on temporaries; 2 r += t for a named t = a_i b_i, moved; 3 r = a0
+               // b0; r += a_i (or -=). Bit 2 + i of op: term i subtracted. a Vars, b any
+               // form (grows one statement: see Var)
 };
 
 /// An operand: an earlier value (a Var), a plain number (a double next to a

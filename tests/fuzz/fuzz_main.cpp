@@ -131,6 +131,11 @@ std::vector<std::string> every_operation() {
     s.op = 0;
     names.push_back(step_name(s));
   }
+  s.kind = Kind::accumulate;
+  for (int op = 0; op < 4; ++op) {
+    s.op = op;
+    names.push_back(step_name(s));
+  }
   return names;
 }
 

@@ -206,6 +206,14 @@ Step draw_step(Rng& r, int n, int regime) {
       s.has_c = true;
       s.c = draw_operand(r, n, regime, 0.67, 0.0);
     }
+  } else if (u < 97) {
+    s.kind = Kind::accumulate;
+    const int terms = 2 + r.below(4);
+    s.op = r.below(4) + 4 * r.below(1 << terms);
+    for (int i = 0; i < terms; ++i) {
+      s.a.push_back(value_operand(r, n));
+      s.b.push_back(draw_operand(r, n, regime, 0.6, 0.3));
+    }
   } else {
     s.kind = Kind::fma;
     for (int i = 0; i < 3; ++i) s.a.push_back(draw_operand(r, n, regime, 0.6, 0.25));
@@ -275,6 +283,17 @@ std::string step_text(const Step& s, std::size_t index) {
       return v + t + ")";
     }
     case Kind::fma: return v + fmt::format("fma({})", operands(s.a));
+    case Kind::accumulate: {
+      static constexpr const char* shapes[] = {"{} {}= {} * {}", "{0} = {0} {1} {2} * {3}",
+                                               "t = {2} * {3}; {0} {1}= move(t)", "{} {}= {}"};
+      const std::string r = fmt::format("v{}", index);
+      std::string t = v + fmt::format("{} * {}", operand(s.a[0]), operand(s.b[0]));
+      for (std::size_t i = 1; i < s.a.size(); ++i)
+        t += "; " + fmt::format(fmt::runtime(shapes[s.op & 3]), r,
+                                ((s.op >> 2) >> i & 1) != 0 ? "-" : "+", operand(s.a[i]),
+                                operand(s.b[i]));
+      return t;
+    }
   }
   return v + "?";
 }
@@ -341,6 +360,11 @@ std::string step_name(const Step& s) {
       return forms[s.op];
     }
     case Kind::fma: return "fma";
+    case Kind::accumulate: {
+      static constexpr const char* shapes[] = {"r += a * b", "r = r + a * b", "r += move(t)",
+                                               "r += a"};
+      return shapes[s.op & 3];
+    }
   }
   return "?";
 }

@@ -178,24 +178,20 @@ class Var {
         tag_(other.tag_) {
     other.hand_over();
   }
+  // (Both read other whole before they change it, so that assigning a Var
+  // to itself leaves it as it was, with no test of addresses: a Var whose
+  // address is compared cannot live in registers.)
   Var& operator=(const Var& other) noexcept {
-    value_ = other.value_;
-    partial_ = other.partial_;
-    index_ = other.index_;
-    flags_ = other.flags_ & ~owner_bit;
-    tag_ = other.tag_;
-    other.share();
-    return *this;
+    const Var copy(other);
+    return assign(copy.value_, copy.partial_, copy.index_, copy.flags_, copy.tag_);
   }
   Var& operator=(Var&& other) noexcept {
-    if (this == &other) return *this;
-    value_ = other.value_;
-    partial_ = other.partial_;
-    index_ = other.index_;
-    flags_ = other.flags_;
-    tag_ = other.tag_;
+    const T value = other.value_, partial = other.partial_;
+    const index_type index = other.index_;
+    const std::uint32_t flags = other.flags_;
+    const std::uint64_t tag = other.tag_;
     other.hand_over();
-    return *this;
+    return assign(value, partial, index, flags, tag);
   }
   ~Var() = default;
 
@@ -268,6 +264,15 @@ class Var {
   /// Low level: the owner of statement `index`, just recorded.
   Var(const T& value, index_type index, std::uint64_t tag, detail::owner_t) noexcept
       : value_(value), index_(index), flags_(owner_bit), tag_(tag) {}
+  SLOPE_INLINE Var& assign(const T& value, const T& partial, index_type index, std::uint32_t flags,
+                           std::uint64_t tag) noexcept {
+    value_ = value;
+    partial_ = partial;
+    index_ = index;
+    flags_ = flags;
+    tag_ = tag;
+    return *this;
+  }
   /// After a move: an owner's statement went with it, and may grow or be
   /// merged away, so this Var is made unusable (tag 0 with a statement
   /// index: every operation throws).
@@ -522,11 +527,16 @@ template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced(Tape<T>& tape, std::string_view name, const T& value,
                                            Operand<T> a, Operand<T> b = {0, T(0)});
 
+// The functions out of line take Vars by value: a Var whose address is
+// passed to a call lives in memory on every path (its value and partial
+// stored and reloaded at each step of a loop), where a copy made for the
+// call leaves it in registers.
+
 /// While tracing (or detecting anomalies): records a unary operation's
 /// result (x verified already).
 template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced_unary(Tape<T>& tape, std::string_view name,
-                                                 const T& y, const T& d, const Var<T>& x) {
+                                                 const T& y, const T& d, Var<T> x) {
   const Var<T> r = traced(tape, name, y, operand(tape, x, d));
   if (tape.detecting_anomalies()) tape.check_recorded(r.index(), std::span<const T>(&x.value(), 1));
   return r;
@@ -538,7 +548,7 @@ template <class T>
 template <class T>
 [[gnu::cold, gnu::noinline]] Var<T> traced_binary(Tape<T>& tape, std::string_view name,
                                                   const T& y, const std::array<T, 2>& d,
-                                                  const Var<T>& a, const Var<T>& b) {
+                                                  Var<T> a, Var<T> b) {
   Operand<T> oa{0, T(0)}, ob{0, T(0)};
   if (!a.is_constant()) {
     tape.verify(a.index(), a.tag(), name.data());

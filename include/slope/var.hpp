@@ -669,59 +669,77 @@ struct Sums {
   }
 
   /// z = z + b (z - b with Negate), in place. With Consume (b is a
-  /// temporary, taken apart here), if z and b own the last two statements,
-  /// they are merged into one (in either order: the operands of a + b may
-  /// be evaluated right to left). Else if z owns the tape's last statement,
-  /// b becomes an operand of it; or, with Consume and a sum, if b owns the
-  /// last statement, z becomes an operand of b's and z its owner. Otherwise
-  /// z = apply(Add or Subtract).
+  /// temporary, taken apart here) that owns its statement, see merge().
+  /// Else if z owns the tape's last statement, b becomes an operand of it.
+  /// Otherwise z = apply(Add or Subtract).
   template <bool Negate, bool Consume, class B>
   SLOPE_INLINE static void accumulate(Var<T>& z, B& b) {
+    using P = std::conditional_t<Negate, Subtract, Add>;
+    if constexpr (!std::is_floating_point_v<T>) {
+      // Multiprecision and Dual scalars (references, second order) record
+      // as before: less code to instantiate where speed matters less.
+      const Var<T> r = apply(P{}, z, b);
+      z.assign(r.value_, r.partial_, r.index_, r.flags_, r.tag_);
+    } else {
+      grow<Negate, Consume>(z, b);
+    }
+  }
+
+  template <bool Negate, bool Consume, class B>
+  SLOPE_INLINE static void grow(Var<T>& z, B& b) {
     using P = std::conditional_t<Negate, Subtract, Add>;
     if (b.is_constant()) {
       add_constant<Negate>(z, b.value_);
       return;
     }
-    const auto sum = [&] { return Negate ? T(z.value_ - b.value_) : T(z.value_ + b.value_); };
+    if constexpr (Consume) {
+      if (b.owns_statement() && merge<Negate>(z, b)) return;
+    }
     if (z.owns_statement()) {
       Tape<T>& tape = Tape<T>::current(P::name.data());
-      if constexpr (Consume) {
-        if (b.owns_statement() && b.tag_ == z.tag_) {
-          if (tape.can_merge(z.index_, b.index_, z.tag_)) {
-            tape.template merge_last<false, Negate>();
-            z.value_ = sum();
-            b.hand_over();
-            return;
-          }
-          if (tape.can_merge(b.index_, z.index_, z.tag_)) {
-            tape.template merge_last<Negate, false>();
-            z.value_ = sum();
-            z.index_ = b.index_;
-            b.hand_over();
-            return;
-          }
-        }
-      }
       if (tape.can_extend(z.index_, z.tag_) && b.tag_ == z.tag_ && b.index_ < z.index_)
           [[likely]] {
         tape.extend_last(b.index_, Negate ? T(-b.partial_) : b.partial_);
-        z.value_ = sum();
+        z.value_ = Negate ? T(z.value_ - b.value_) : T(z.value_ + b.value_);
         return;
       }
     }
-    if constexpr (Consume && !Negate) {
-      if (b.owns_statement() && !z.is_constant()) {
-        Tape<T>& tape = Tape<T>::current(P::name.data());
-        if (tape.can_extend(b.index_, b.tag_) && z.tag_ == b.tag_ && z.index_ < b.index_) {
-          tape.extend_last(z.index_, z.partial_);
-          const T value = sum();
-          z = owner(value, b.index_, b.tag_);
-          b.hand_over();
-          return;
-        }
+    const Var<T> r = apply(P{}, z, b);
+    z.assign(r.value_, r.partial_, r.index_, r.flags_, r.tag_);
+  }
+
+  /// accumulate() where b is a temporary that owns its statement: merges
+  /// the last two statements if z and b own them (in either order), or
+  /// (for a sum) makes z an operand of b's statement if that is the last.
+  /// Returns false, with nothing done, where neither applies. (Out of line:
+  /// it would make every sum of temporaries larger where it is inlined.)
+  template <bool Negate>
+  [[gnu::noinline]] static bool merge(Var<T>& z, Var<T>& b) {
+    if (z.is_constant() || b.tag_ != z.tag_) return false;
+    Tape<T>& tape = Tape<T>::current(Negate ? "sub" : "add");
+    const T value = Negate ? T(z.value_ - b.value_) : T(z.value_ + b.value_);
+    if (z.owns_statement()) {
+      if (tape.can_merge(z.index_, b.index_, z.tag_)) {
+        tape.template merge_last<false, Negate>();
+        z.value_ = value;
+        b.hand_over();
+        return true;
+      }
+      if (tape.can_merge(b.index_, z.index_, z.tag_)) {
+        tape.template merge_last<Negate, false>();
+        z.value_ = value;
+        z.index_ = b.index_;
+        b.hand_over();
+        return true;
       }
     }
-    z = apply(P{}, z, b);
+    if (!Negate && tape.can_extend(b.index_, b.tag_) && z.index_ < b.index_) {
+      tape.extend_last(z.index_, z.partial_);
+      z.assign(value, T(1), b.index_, Var<T>::owner_bit, b.tag_);
+      b.hand_over();
+      return true;
+    }
+    return false;
   }
 
   /// z = z + c (z - c with Negate) for a number c: an owner stays one (its
@@ -729,7 +747,8 @@ struct Sums {
   template <bool Negate>
   SLOPE_INLINE static void add_constant(Var<T>& z, const T& c) {
     using P = std::conditional_t<Negate, Subtract, Add>;
-    if (z.owns_statement() && Tape<T>::current(P::name.data()).folds(z.tag_)) {
+    if (std::is_floating_point_v<T> && z.owns_statement() &&
+        Tape<T>::current(P::name.data()).folds(z.tag_)) {
       z.value_ = Negate ? T(z.value_ - c) : T(z.value_ + c);
       return;
     }

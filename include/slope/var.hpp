@@ -108,12 +108,15 @@ struct Sums;
 /// instead of recording another, and `z += a * b` merges the statement of
 /// the temporary a * b into z's. So `for (...) z += w[i] * x[i];` records
 /// one statement of one operand per term, as slope::dot does. A copy of an
-/// owner, or a result folded from it (`2 * z`, `tanh(z)`), refers to the
-/// same statement, so it makes the statement shared: the owner marks
-/// itself so as it is read (the mark is a write to a mutable member, so one
-/// Var must not be copied on two threads at once; Vars belong to one
-/// thread's tape anyway). A Var moved from an owner hands its statement on
-/// and cannot be used afterwards (operations on it throw slope::tape_error).
+/// owner, or a result folded from it (`2 * z`, `tanh(z)`), would refer to
+/// the same statement, so making one first marks the statement shared: the
+/// owner stops owning it, and it never grows under a Var that means its
+/// earlier value. (That mark is a write to the source's mutable flags, so
+/// one Var must not be copied on two threads at once.) A statement that
+/// another statement reads is no longer the last one, so it does not grow
+/// either. A Var moved from an owner hands its statement on and cannot be
+/// used afterwards (operations on it throw slope::tape_error); a moved
+/// non-owner is a copy.
 template <class T>
 class Var {
   // Nesting (a Var of Vars on a tape of Vars, for second derivatives) would

@@ -456,6 +456,25 @@ TEST_CASE("a copy or a fold of an owner keeps its own value when the owner grows
   CHECK(slope::derivatives(same, slope::wrt(a))[0] == doctest::Approx(2 * -3.0 * -2.0));
 }
 
+TEST_CASE("a sum or dot that folds onto an owner's statement keeps its value") {
+  Tape tape;
+  Var a = 1.5, b = -2.0, c = 0.5;
+  Var z = a * b;
+  Var s = slope::sum(z, z);  // 2 z: one statement's partial, nothing recorded
+  z += c;
+  z += a * c;
+  CHECK(slope::derivatives(s, slope::wrt(c))[0] == 0.0);
+  CHECK(slope::derivatives(s, slope::wrt(a))[0] == 2.0 * -2.0);
+  CHECK(slope::derivatives(z, slope::wrt(c))[0] == 1.0 + 1.5);
+  Var y = a * c;
+  const std::array<double, 1> three{3.0};
+  Var d = slope::dot(std::span<const Var<>>(&y, 1), std::span<const double>(three));
+  y += b;
+  CHECK(slope::derivatives(d, slope::wrt(b))[0] == 0.0);
+  CHECK(slope::derivatives(d, slope::wrt(a))[0] == 3.0 * 0.5);
+  CHECK(slope::derivatives(y, slope::wrt(b))[0] == 1.0);
+}
+
 TEST_CASE("partial sums kept along the way are each their own value") {
   Tape tape;
   std::vector<Var<>> w = slope::inputs(std::vector<double>{1.0, 2.0, 3.0, 4.0});

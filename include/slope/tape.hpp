@@ -185,6 +185,7 @@ class Tape {
     statements_ = 1;
     operands_ = 0;
     swept_ = 0;
+    frozen_ = 0;
     names_.clear();
     values_.clear();
   }
@@ -375,8 +376,12 @@ class Tape {
   /// one and may grow: not while tracing or detecting anomalies, where every
   /// operation is a statement of its own.
   SLOPE_INLINE bool can_extend(index_type index, std::uint64_t tag) const noexcept {
-    return tag == fold_tag_ && index + std::size_t(1) == statements_;
+    return tag == fold_tag_ && index + std::size_t(1) == statements_ && index >= frozen_;
   }
+  /// Statements up to `index` never grow or merge again: a Var other than
+  /// its owner refers to statement `index` (a slope::sum or dot whose terms
+  /// all fell on it, folded into a partial).
+  void freeze(index_type index) noexcept { frozen_ = std::max(frozen_, std::size_t(index) + 1); }
   /// Adds the operand (a, da) to the last statement (can_extend()). Throws
   /// what growing throws, with nothing changed.
   SLOPE_INLINE void extend_last(index_type a, const T& da) {
@@ -392,7 +397,9 @@ class Tape {
   /// tagged `tag` (not tracing), and the last not reading `into` (which
   /// would make `into` an operand of itself).
   SLOPE_INLINE bool can_merge(index_type into, index_type last, std::uint64_t tag) const noexcept {
-    if (tag != fold_tag_ || last + std::size_t(1) != statements_ || into + 1 != last) return false;
+    if (tag != fold_tag_ || last + std::size_t(1) != statements_ || into + 1 != last ||
+        into < frozen_)
+      return false;
     for (std::size_t j = end_ptr_[last - 1]; j < end_ptr_[last]; ++j)
       if (arg_ptr_[j] == into) return false;
     return true;
@@ -584,6 +591,7 @@ class Tape {
   std::size_t statements_ = 1;          // including the sentinel
   std::size_t operands_ = 0;
   std::size_t swept_ = 0;               // adjoints valid below this index
+  std::size_t frozen_ = 0;              // statements below this index never grow (freeze())
   std::uint64_t epoch_;
   std::uint64_t fold_tag_;  // epoch_, or ~epoch_ while tracing: see verify_tracing()
   bool tracing_ = false;

@@ -987,7 +987,12 @@ class StatementBuilder {
       write_held();
       return special_close(tape_, k_, n_, unfolds_, what_, value);
     }
-    if (k_ == 0) return Var<T>(value, held_partial_, held_, epoch_, recorded_t{});
+    if (k_ == 0) {
+      // A function of one term's statement: its owner, if any, must not grow
+      // it now (marked on the tape, so that no term pays for a test).
+      tape_.freeze(held_);
+      return Var<T>(value, held_partial_, held_, epoch_, recorded_t{});
+    }
     write_held();
     return Sums<T>::owner(value, tape_.close_statement(k_), epoch_);
   }
@@ -1002,7 +1007,6 @@ class StatementBuilder {
       if (i == 0) return;  // a constant
       tape_.verify(i, x.tag(), what_);  // throws
     }
-    x.share();  // a result that folds refers to x's statement too
     T p;
     if (!chain<Exact>(local, x.partial(), p)) [[unlikely]] {
       // The product cannot be folded: the term gets a slot of its own with
